@@ -1,0 +1,1 @@
+"""The GraphQL layer: the only package that imports strawberry."""

@@ -1,0 +1,29 @@
+"""Helpers shared by the domain packages of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.types.maybe import Some
+
+from graphql_api.api.enums import SortDirection
+from graphql_api.api.pagination import SortKey
+
+
+def present(source: Any, names: dict[str, str]) -> dict[str, Any]:
+    """The fields of an update input that the client sent: {service name: value}.
+
+    `names` maps input attribute -> service attribute; absent fields are left out, so "not
+    sent" and "set to null" stay different (strawberry.Maybe).
+    """
+    out: dict[str, Any] = {}
+    for attr, target in names.items():
+        value = getattr(source, attr)
+        if isinstance(value, Some):
+            out[target] = value.value
+    return out
+
+
+def sort_key(name: str, column: Any, id_column: Any, direction: SortDirection) -> SortKey:
+    descending = direction is SortDirection.DESC
+    return SortKey(f"{name}:{direction.value}", ((column, descending), (id_column, descending)))

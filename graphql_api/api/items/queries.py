@@ -1,0 +1,87 @@
+"""Read fields for inventory items; scope is applied in the SQL."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import strawberry
+
+from graphql_api.api import permissions
+from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
+from graphql_api.api.common import sort_key
+from graphql_api.api.context import Info
+from graphql_api.api.enums import ItemCategory, ItemStatus, ItemType, SortDirection, to_model
+from graphql_api.api.items.types import InventoryItem
+from graphql_api.api.pagination import Connection, PageArgs, connection
+from graphql_api.api.relay import decode_id, filter_ids
+from graphql_api.db import models
+from graphql_api.services import items
+
+
+@strawberry.enum(description="Fields items can be sorted by.")
+class ItemOrderField(enum.Enum):
+    NAME = strawberry.enum_value("NAME", description="By name.")
+    INTERNAL_CODE = strawberry.enum_value("INTERNAL_CODE", description="By internal code.")
+    QUANTITY = strawberry.enum_value("QUANTITY", description="By owned quantity.")
+    CREATED_AT = strawberry.enum_value("CREATED_AT", description="By registration time.")
+    UPDATED_AT = strawberry.enum_value("UPDATED_AT", description="By last change.")
+
+
+@strawberry.input(description="Ordering of an items list.")
+class ItemOrder:
+    field: ItemOrderField = strawberry.field(description="Sort field.")
+    direction: SortDirection = strawberry.field(default=SortDirection.ASC, description="Direction.")
+
+
+@strawberry.input(description="Filters for items; all given conditions must hold. They narrow the caller's scope, never widen it.")
+class ItemWhere:
+    environment_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Only items of these environments.")
+    categories: list[ItemCategory] | None = strawberry.field(default=None, description="Only these categories.")
+    statuses: list[ItemStatus] | None = strawberry.field(default=None, description="Only these statuses (default: ACTIVE only).")
+    item_types: list[ItemType] | None = strawberry.field(default=None, description="Only individual or group items.")
+    search: str | None = strawberry.field(default=None, description="Text in name, internal code or serial number.")
+    only_available: bool = strawberry.field(default=False, description="Only items with at least one available unit.")
+
+
+_COLUMNS = {
+    ItemOrderField.NAME: models.InventoryItem.name,
+    ItemOrderField.INTERNAL_CODE: models.InventoryItem.internal_code,
+    ItemOrderField.QUANTITY: models.InventoryItem.quantity,
+    ItemOrderField.CREATED_AT: models.InventoryItem.created_at,
+    ItemOrderField.UPDATED_AT: models.InventoryItem.updated_at,
+}
+
+
+def _filters(where: ItemWhere) -> items.ItemFilter:
+    return items.ItemFilter(
+        environment_ids=filter_ids(where.environment_ids, "Environment"),
+        categories=[to_model(c, models.ItemCategory) for c in where.categories] if where.categories else None,
+        statuses=[to_model(s, models.ItemStatus) for s in where.statuses] if where.statuses else None,
+        item_types=[to_model(t, models.ItemType) for t in where.item_types] if where.item_types else None,
+        search=where.search,
+        only_available=where.only_available,
+    )
+
+
+@strawberry.type
+class ItemQuery:
+    @strawberry.field(description="One item by ID, if the caller may see it.", extensions=permissions.authenticated())
+    async def item(self, info: Info, id: NodeIdArg) -> InventoryItem | None:
+        pk = decode_id(id, "InventoryItem")
+        row = await info.context.loaders.item_by_id.load(pk) if pk else None
+        return InventoryItem.from_model(row) if row else None
+
+    @strawberry.field(description="Items the caller may see, filtered and ordered.", extensions=permissions.authenticated())
+    def items(
+        self, info: Info,
+        where: Annotated[ItemWhere | None, strawberry.argument(description="Filters.")] = None,
+        order_by: Annotated[ItemOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
+        first: First = None, after: After = None, last: Last = None, before: Before = None,
+    ) -> Connection[InventoryItem]:
+        order = order_by or ItemOrder(field=ItemOrderField.NAME)
+        stmt = items.items_query(info.context.require_principal(), _filters(where) if where else None)
+        key = sort_key(f"item:{order.field.value}", _COLUMNS[order.field], models.InventoryItem.id,
+                       order.direction)
+        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before),
+                          InventoryItem.from_model)

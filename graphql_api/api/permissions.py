@@ -1,0 +1,89 @@
+"""Authorization declared on fields; each permission prints as a directive in schema.graphql.
+
+    @isAuthenticated                      any signed-in, active user
+    @hasRole(roles: [SUPERVISOR, ...])    signed in with one of these roles
+
+Object-level rules (scope, ownership) are not here: they live in the SQL of every read and in
+the services' writes, so an object out of scope looks exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.schema_directive import Location
+
+from graphql_api.api.context import Info
+from graphql_api.api.enums import Role
+from graphql_api.db.engine import is_db_unavailable
+from graphql_api.db.models import Role as ModelRole
+from graphql_api.i18n import translate
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="hasRole",
+    description="Only callers with one of these roles may use the field.",
+)
+class HasRoleDirective:
+    roles: list[Role]
+
+
+@strawberry.schema_directive(
+    locations=[Location.FIELD_DEFINITION],
+    name="isAuthenticated",
+    description="Only signed-in callers (valid, unrevoked access token) may use the field.",
+)
+class IsAuthenticatedDirective:
+    pass
+
+
+def _denied(info: Info, code: str, key: str) -> GraphQLError:
+    """The error to raise; a database outage during authentication wins over UNAUTHENTICATED."""
+    language = info.context.language
+    error = info.context.auth_error
+    if error is not None and is_db_unavailable(error):
+        return GraphQLError(translate("error.db_unavailable", language),
+                            extensions={"code": "DB_UNAVAILABLE"})
+    return GraphQLError(translate(key, language), extensions={"code": code})
+
+
+# Permission instances are shared by all requests, so they keep no per-request state: a
+# denial raises its error straight from `has_permission` instead of via `on_unauthorized`.
+class IsAuthenticated(BasePermission):
+    """The caller presented a valid, unrevoked access token of an active account."""
+
+    _schema_directive = IsAuthenticatedDirective()
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if info.context.principal is None:
+            raise _denied(info, "UNAUTHENTICATED", "error.unauthenticated")
+        return True
+
+
+class HasRole(BasePermission):
+    """The caller is signed in and has one of `roles`."""
+
+    def __init__(self, *roles: ModelRole) -> None:
+        self.roles = frozenset(roles)
+        ordered = [role for role in ModelRole if role in self.roles]
+        self._schema_directive = HasRoleDirective(roles=[Role[role.name] for role in ordered])
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = info.context.principal
+        if principal is None:
+            raise _denied(info, "UNAUTHENTICATED", "error.unauthenticated")
+        if principal.role not in self.roles:
+            raise _denied(info, "FORBIDDEN", "error.forbidden")
+        return True
+
+
+def authenticated() -> list[PermissionExtension]:
+    return [PermissionExtension(permissions=[IsAuthenticated()])]
+
+
+def roles(*allowed: ModelRole) -> list[PermissionExtension]:
+    return [PermissionExtension(permissions=[HasRole(*allowed)])]

@@ -1,0 +1,79 @@
+"""The schema: Query and Mutation assembled from the domains, with the protective extensions."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
+
+from graphql_api.api.audit.queries import AuditQuery
+from graphql_api.api.auth.mutations import AuthMutation
+from graphql_api.api.errors import EXCEPTION_HANDLERS, ErrorCodes
+from graphql_api.api.items.mutations import ItemMutation
+from graphql_api.api.items.queries import ItemQuery
+from graphql_api.api.node import NodeQuery
+from graphql_api.api.organization.mutations import OrganizationMutation
+from graphql_api.api.organization.queries import OrganizationQuery
+from graphql_api.api.users.mutations import UserMutation
+from graphql_api.api.users.queries import UserQuery
+from graphql_api.api.validation_rules import RULES
+
+MAX_DEPTH = 10
+MAX_ALIASES = 15
+MAX_TOKENS = 2000
+
+Query = merge_types("Query", (NodeQuery, UserQuery, OrganizationQuery, ItemQuery, AuditQuery))
+Mutation = merge_types("Mutation", (AuthMutation, UserMutation, OrganizationMutation, ItemMutation))
+
+
+class Schema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
+        # strawberry's default would log every validation error with a traceback.
+        return None
+
+
+def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        ErrorCodes,
+        ParserCache(maxsize=1000),
+        ValidationCache(maxsize=1000),
+        QueryDepthLimiter(max_depth=MAX_DEPTH),
+        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        AddValidationRules(RULES),
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection())
+    return Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        exception_handlers=EXCEPTION_HANDLERS,
+        config=StrawberryConfig(disable_field_suggestions=not field_suggestions),
+    )
+
+
+def printed_schema() -> str:
+    """The SDL as checked in at `schema.graphql` (same bytes as `export-schema` writes)."""
+    return build_schema().as_str() + "\n"
+
+
+__all__: list[Any] = ["Mutation", "Query", "Schema", "build_schema", "printed_schema"]

@@ -1,0 +1,169 @@
+"""The HTTP/WebSocket view: strict body parsing, JSON via orjson, per-request context."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+from strawberry.types.unset import UnsetType
+
+from graphql_api.api.context import Context
+from graphql_api.api.loaders import Loaders
+from graphql_api.auth import tokens
+from graphql_api.auth.scope import Principal
+from graphql_api.i18n import negotiate
+from graphql_api.services import auth
+from graphql_api.services.audit import RequestMeta
+from graphql_api.settings import Settings
+
+log = logging.getLogger(__name__)
+MAX_JSON_DEPTH = 32
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class BadJSON(json.JSONDecodeError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason, "", 0)
+
+
+def _check_structure(value: Any, depth: int = 0) -> None:
+    """Reject deeply nested JSON and NUL characters anywhere in it (400, not 500)."""
+    if depth > MAX_JSON_DEPTH:
+        raise BadJSON("JSON nested too deeply")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise BadJSON("strings may not contain NUL characters")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_structure(key, depth + 1)
+            _check_structure(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_structure(item, depth + 1)
+
+
+def client_ip(request: Request | WebSocket, trusted: tuple[str, ...]) -> str | None:
+    """The client address; X-Forwarded-For is believed only when the peer is a trusted proxy."""
+    peer = request.client.host if request.client else None
+    if peer is None or not trusted or not _in(peer, trusted):
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    # Walk from the nearest hop back; the first address that is not a trusted proxy is the client.
+    for hop in reversed(hops):
+        if not _in(hop, trusted):
+            return hop[:64]
+    return peer
+
+
+def _in(address: str, networks: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    for network in networks:
+        try:
+            if ip in ipaddress.ip_network(network, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _request_id(request: Request | WebSocket) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+class GraphQLView(GraphQL[Context, None]):
+    def __init__(
+        self, schema: BaseSchema, *, settings: Settings, db: async_sessionmaker[AsyncSession],
+        **options: Any,
+    ) -> None:
+        super().__init__(schema, **options)
+        self.settings = settings
+        self.db = db
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = orjson.loads(data)
+        except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError, TypeError):
+            raise BadJSON("invalid JSON") from None
+        _check_structure(value)
+        return value
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def authenticate(self, token: str | None) -> tuple[Principal | None, BaseException | None]:
+        if token is None:
+            return None, None
+        claims = tokens.decode_access_token(self.settings, token)
+        if claims is None:
+            return None, None
+        try:
+            async with self.db() as session:
+                return await auth.load_principal(session, claims), None
+        except Exception as error:  # noqa: BLE001 - reported by the permission that needs it
+            return None, error
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        # WebSockets authenticate in on_ws_connect, from the connection_init payload.
+        token = None if isinstance(request, WebSocket) else _bearer(
+            request.headers.get("authorization"))
+        principal, auth_error = await self.authenticate(token)
+        language = (principal.language if principal and principal.language else
+                    negotiate(request.headers.get("accept-language"), self.settings.default_language))
+        return Context(
+            request=request,
+            response=response if isinstance(response, Response) else None,
+            settings=self.settings,
+            db=self.db,
+            principal=principal,
+            language=language,
+            meta=RequestMeta(
+                request_id=_request_id(request),
+                client_ip=client_ip(request, self.settings.trusted_proxies),
+                user_agent=(request.headers.get("user-agent") or "")[:300] or None,
+            ),
+            loaders=Loaders(self.db, principal),
+            auth_error=auth_error,
+        )
+
+    async def get_root_value(self, request: Request | WebSocket) -> None:
+        return None
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        # Browsers cannot set headers on WebSockets: the token comes in connection_init as
+        # {"authorization": "Bearer <token>"} (or {"token": "<token>"}).
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("authorization") or params.get("Authorization")
+        token = _bearer(raw) if isinstance(raw, str) else None
+        if token is None and isinstance(params.get("token"), str):
+            token = params["token"]
+        principal, _ = await self.authenticate(token)
+        if principal is None:
+            raise ConnectionRejectionError({"reason": "unauthenticated"})
+        context.principal = principal
+        context.language = principal.language or context.language
+        context.loaders = Loaders(self.db, principal)
+        return None

@@ -1,0 +1,110 @@
+"""`create_app(settings)`: the Starlette application with its routes, middleware and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from graphql_api.api.schema import build_schema
+from graphql_api.api.view import GraphQLView
+from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker
+from graphql_api.db.migrate import is_at_head
+from graphql_api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, database_url: str | None = None, **engine_options: Any) -> Starlette:
+    """Build the application. The engine is created here (lazily connecting) and disposed
+    when the lifespan ends."""
+    url = database_url or settings.database_url
+    if not url:
+        raise RuntimeError("no DATABASE_URL: start through `graphql-api serve` for the embedded database")
+    engine = make_engine(settings, url, **engine_options)
+    sessionmaker = make_sessionmaker(engine)
+    schema = build_schema(
+        introspection=settings.graphql_introspection,
+        field_suggestions=not settings.is_production,
+    )
+    view = GraphQLView(
+        schema,
+        settings=settings,
+        db=sessionmaker,
+        graphql_ide="graphiql" if settings.graphql_ide else None,
+        allow_queries_via_get=False,
+        multipart_uploads_enabled=False,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        connection_init_wait_timeout=timedelta(seconds=10),
+        max_subscriptions_per_connection=10,
+    )
+
+    async def live(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def ready(_: Request) -> Response:
+        return await readiness(engine)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(Middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["authorization", "content-type", "accept-language", "x-request-id"],
+            allow_credentials=True,
+            max_age=600,
+        ))
+    graphql_methods = ["GET", "POST"] if settings.graphql_ide else ["POST"]
+    app = Starlette(
+        routes=[
+            Route("/graphql", view, methods=graphql_methods),
+            WebSocketRoute("/graphql", view),
+            Route("/health/live", live),
+            Route("/health/ready", ready),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.settings = settings
+    return app
+
+
+async def readiness(engine: AsyncEngine) -> Response:
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        at_head = await is_at_head(engine)
+    except Exception as error:
+        reason = is_db_unavailable(error) or "ERROR"
+        log.warning("readiness check failed: %r", error)
+        return JSONResponse({"status": "unavailable", "database": reason}, status_code=503)
+    if not at_head:
+        return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "behind"},
+                            status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok", "migrations": "head"})
+
+
+def app_factory() -> Starlette:
+    """Entry point for uvicorn workers (`--factory`): settings from the environment."""
+    return create_app(Settings.from_env())

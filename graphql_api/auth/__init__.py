@@ -1,0 +1,1 @@
+"""Passwords, tokens and the scope function (which environments a user may see)."""

@@ -1,0 +1,202 @@
+"""Command line: serve | migrate | seed --demo | create-admin | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+from graphql_api.settings import Settings, SettingsError
+
+log = logging.getLogger("graphql_api")
+EMBEDDED_DATABASE = "inventory"
+
+
+@contextlib.contextmanager
+def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]:
+    """The database URL: DATABASE_URL, or an embedded PostgreSQL started for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+        from graphql_api.db.embedded import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.postgres_data_dir)
+    already_running = server.running_port() is not None
+    server.start()
+    if not server.database_exists(EMBEDDED_DATABASE):
+        server.create_database(EMBEDDED_DATABASE)
+    print(f"Embedded PostgreSQL on 127.0.0.1:{server.port} (data in {server.data_dir})")
+    try:
+        yield server.url(EMBEDDED_DATABASE)
+    finally:
+        if not keep_running and not already_running:
+            server.stop()
+
+
+def _migrate(url: str) -> None:
+    from graphql_api.db.migrate import upgrade
+
+    upgrade(url)
+    print("Database migrated to head.")
+
+
+async def _seed_demo(settings: Settings, url: str, *, only_if_empty: bool) -> bool:
+    from graphql_api.db.engine import make_engine, make_sessionmaker
+    from graphql_api.services import demo
+
+    engine = make_engine(settings, url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            if only_if_empty and not await demo.is_empty(session):
+                return False
+            accounts = await demo.load_demo(session, settings)
+    finally:
+        await engine.dispose()
+    print("\nDemo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
+    for account in accounts:
+        where = f"  home: {account.environment}" if account.environment else ""
+        print(f"  {account.role.value:<14} {account.email}{where}")
+    return True
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    with database(settings) as url:
+        _migrate(url)
+        if settings.seed_demo:
+            asyncio.run(_seed_demo(settings, url, only_if_empty=True))
+        # Workers are separate processes: they read the URL from the environment.
+        os.environ["DATABASE_URL"] = url
+        host, port = args.host or settings.host, args.port or settings.port
+        ide = f" (GraphiQL: open it in a browser)" if settings.graphql_ide else ""
+        print(f"\nGraphQL endpoint: http://{host}:{port}/graphql{ide}\n", flush=True)
+        uvicorn.run(
+            "graphql_api.app:app_factory",
+            factory=True,
+            host=host,
+            port=port,
+            workers=args.workers or settings.workers,
+            log_level=settings.log_level,
+            loop="uvloop",
+            http="httptools",
+            ws="websockets-sansio",
+            ws_max_size=64 * 1024,
+            timeout_graceful_shutdown=20,
+            proxy_headers=False,  # X-Forwarded-For is handled with TRUSTED_PROXIES
+            server_header=False,
+            access_log=False,
+        )
+    return 0
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        _migrate(url)
+    return 0
+
+
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.demo:
+        print("Nothing to seed: pass --demo.", file=sys.stderr)
+        return 2
+    with database(settings) as url:
+        _migrate(url)
+        if not asyncio.run(_seed_demo(settings, url, only_if_empty=True)):
+            print("The database already has users; demo data not loaded.")
+    return 0
+
+
+async def _create_admin(settings: Settings, url: str, email: str, password: str, first: str, last: str) -> None:
+    from graphql_api.db.engine import make_engine, make_sessionmaker
+    from graphql_api.db.models import Role
+    from graphql_api.errors import ValidationFailed
+    from graphql_api.i18n import translate
+    from graphql_api.services import users
+
+    engine = make_engine(settings, url)
+    try:
+        async with make_sessionmaker(engine).begin() as session:
+            await users.create_user(session, settings, email=email, password=password,
+                                    role=Role.ADMIN_GENERAL, first_name=first, last_name=last)
+    except ValidationFailed as error:
+        for field_error in error.field_errors:
+            message = translate(field_error.code, "en", field_error.params)
+            print(f"{field_error.field}: {message}", file=sys.stderr)
+        raise SystemExit(2) from None
+    finally:
+        await engine.dispose()
+    print(f"Created ADMIN_GENERAL {email}.")
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    with database(settings) as url:
+        _migrate(url)
+        asyncio.run(_create_admin(settings, url, args.email, password, args.first_name,
+                                  args.last_name))
+    return 0
+
+
+def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api.api.schema import printed_schema
+
+    text = printed_schema()
+    target = Path(args.output)
+    if args.check:
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            print(f"{target} is stale: run `graphql-api export-schema`", file=sys.stderr)
+            return 1
+        return 0
+    target.write_text(text, encoding="utf-8")
+    print(f"Wrote {target}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("--demo", action="store_true", help="the demo data set (only into an empty database)")
+    admin = sub.add_parser("create-admin", help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--first-name", default="Admin")
+    admin.add_argument("--last-name", default="General")
+    export = sub.add_parser("export-schema", help="write schema.graphql")
+    export.add_argument("--output", default="schema.graphql")
+    export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    return parser
+
+
+COMMANDS = {
+    "serve": cmd_serve,
+    "migrate": cmd_migrate,
+    "seed": cmd_seed,
+    "create-admin": cmd_create_admin,
+    "export-schema": cmd_export_schema,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return COMMANDS[args.command](settings, args)

@@ -1,0 +1,88 @@
+"""Engine and session factory, plus the classification of database failures."""
+
+from __future__ import annotations
+
+import contextvars
+from typing import Any
+
+from sqlalchemy import event, exc
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from graphql_api.settings import Settings
+
+# When set (tests, the benchmark's counting mode), every statement sent to PostgreSQL adds one
+# to the list in this variable. Request tasks inherit it, so one request's statements add up.
+statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "statement_counter", default=None
+)
+
+
+def async_url(url: str) -> str:
+    """`postgresql://…` as given by users, with the asyncpg driver SQLAlchemy needs."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    raise ValueError("DATABASE_URL must start with postgresql://")
+
+
+def make_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
+    options: dict[str, Any] = {
+        # A connection killed by a PostgreSQL restart is noticed before use, not by a user.
+        "pool_pre_ping": True,
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+        "pool_recycle": 1800,
+        "connect_args": {
+            "timeout": settings.db_connect_timeout_seconds,
+            "command_timeout": settings.db_statement_timeout_ms / 1000 + 5,
+            "server_settings": {
+                "statement_timeout": str(settings.db_statement_timeout_ms),
+                "idle_in_transaction_session_timeout": "60000",
+                "application_name": "graphql-api",
+            },
+        },
+    }
+    options.update(overrides)
+    engine = create_async_engine(async_url(url), **options)
+    event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    return engine
+
+
+def _count_statement(*_args: Any, **_kwargs: Any) -> None:
+    counter = statement_counter.get()
+    if counter is not None:
+        counter[0] += 1
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def is_db_unavailable(error: BaseException) -> str | None:
+    """Why the database could not serve a request ("CONNECTION", "TIMEOUT", "POOL_EXHAUSTED"),
+    or None when `error` is not a database-availability problem."""
+    if isinstance(error, exc.TimeoutError):
+        return "POOL_EXHAUSTED"
+    original = getattr(error, "orig", None) or error
+    name = type(original).__name__
+    if name in {"QueryCanceledError", "QueryCanceled"} or isinstance(original, TimeoutError):
+        return "TIMEOUT"
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return "CONNECTION"
+    if isinstance(error, exc.InterfaceError | exc.OperationalError):
+        return "CONNECTION"
+    if isinstance(original, OSError | ConnectionError):
+        return "CONNECTION"
+    if name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionFailureError",
+        "AdminShutdownError",
+        "CrashShutdownError",
+        "TooManyConnectionsError",
+        "InterfaceError",
+        "InternalClientError",
+    }:
+        return "CONNECTION"
+    return None

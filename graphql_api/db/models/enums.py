@@ -1,0 +1,76 @@
+"""Value sets shared by the database, the services and the API (one definition each)."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.Enum):
+    STUDENT = "STUDENT"
+    INSTRUCTOR = "INSTRUCTOR"
+    SUPERVISOR = "SUPERVISOR"
+    ADMIN = "ADMIN"
+    ADMIN_GENERAL = "ADMIN_GENERAL"
+
+
+class Language(enum.Enum):
+    ES = "ES"
+    EN = "EN"
+
+
+class Theme(enum.Enum):
+    LIGHT = "LIGHT"
+    DARK = "DARK"
+    SYSTEM = "SYSTEM"
+
+
+class ItemCategory(enum.Enum):
+    COMPUTER = "COMPUTER"
+    PROJECTOR = "PROJECTOR"
+    KEYBOARD = "KEYBOARD"
+    MOUSE = "MOUSE"
+    TV = "TV"
+    CAMERA = "CAMERA"
+    MICROPHONE = "MICROPHONE"
+    TABLET = "TABLET"
+    OTHER = "OTHER"
+
+
+class ItemType(enum.Enum):
+    INDIVIDUAL = "INDIVIDUAL"
+    GROUP = "GROUP"
+
+
+class ItemStatus(enum.Enum):
+    ACTIVE = "ACTIVE"
+    RETIRED = "RETIRED"
+
+
+class ItemCondition(enum.Enum):
+    """Computed from the buckets for display; never stored."""
+
+    AVAILABLE = "AVAILABLE"
+    IN_USE = "IN_USE"
+    MAINTENANCE = "MAINTENANCE"
+    DAMAGED = "DAMAGED"
+    MISSING = "MISSING"
+    PARTIAL = "PARTIAL"
+
+
+class MovementReason(enum.Enum):
+    INITIAL = "INITIAL"
+    RESTOCK = "RESTOCK"
+    CORRECTION = "CORRECTION"
+    VERIFICATION_FINDING = "VERIFICATION_FINDING"
+    LOAN_OUT = "LOAN_OUT"
+    LOAN_RETURN = "LOAN_RETURN"
+    MAINTENANCE_OUT = "MAINTENANCE_OUT"
+    MAINTENANCE_RETURN = "MAINTENANCE_RETURN"
+    LOSS = "LOSS"
+    RETIRE = "RETIRE"
+
+
+class AuditOutcome(enum.Enum):
+    SUCCESS = "SUCCESS"
+    FAILURE = "FAILURE"
+    DENIED = "DENIED"

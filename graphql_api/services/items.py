@@ -1,0 +1,401 @@
+"""Inventory items and the stock ledger.
+
+Every change of any quantity goes through `apply_movement`: one conditional UPDATE that applies
+the deltas (the database CHECKs reject a negative bucket or buckets above the quantity) and one
+ledger row. Loans and maintenance will move units between buckets through the same function.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graphql_api.auth.scope import Principal, environment_filter, manage_items_filter
+from graphql_api.db.models import (
+    BUCKETS,
+    Environment,
+    InventoryItem,
+    InventoryMovement,
+    ItemCategory,
+    ItemStatus,
+    ItemType,
+    MovementReason,
+)
+from graphql_api.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationFailed
+from graphql_api.services import audit, validation
+from graphql_api.services.queries import constraint_name, raise_for_unique, search_condition
+
+MANUAL_REASONS = frozenset({MovementReason.RESTOCK, MovementReason.CORRECTION, MovementReason.LOSS})
+_UNIQUE = {
+    "uq_inventory_items_internal_code": ("internalCode", "field.internal_code_taken"),
+    "uq_inventory_items_serial_number": ("serialNumber", "field.serial_taken"),
+}
+_STOCK_FIELDS = ("quantity", *BUCKETS)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemFilter:
+    environment_ids: list[uuid.UUID] | None = None
+    categories: list[ItemCategory] | None = None
+    statuses: list[ItemStatus] | None = None
+    item_types: list[ItemType] | None = None
+    search: str | None = None
+    only_available: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StockDelta:
+    quantity: int = 0
+    damaged: int = 0
+    missing: int = 0
+    in_maintenance: int = 0
+    on_loan: int = 0
+
+    def is_zero(self) -> bool:
+        return not any((self.quantity, self.damaged, self.missing, self.in_maintenance,
+                        self.on_loan))
+
+
+@dataclass(frozen=True, slots=True)
+class MovementLinks:
+    check_id: uuid.UUID | None = None
+    loan_id: uuid.UUID | None = None
+    maintenance_request_id: uuid.UUID | None = None
+
+
+def available_expr() -> ColumnElement[int]:
+    return InventoryItem.quantity - (
+        InventoryItem.quantity_damaged + InventoryItem.quantity_missing
+        + InventoryItem.quantity_in_maintenance + InventoryItem.quantity_on_loan
+    )
+
+
+def items_query(principal: Principal, where: ItemFilter | None = None) -> Select[tuple[InventoryItem]]:
+    """Items the caller may see, narrowed by `where`. Without a status filter, only ACTIVE."""
+    where = where or ItemFilter()
+    stmt = select(InventoryItem).where(environment_filter(principal, InventoryItem.environment_id))
+    if where.environment_ids is not None:
+        stmt = stmt.where(InventoryItem.environment_id.in_(where.environment_ids))
+    if where.categories:
+        stmt = stmt.where(InventoryItem.category.in_(where.categories))
+    stmt = stmt.where(InventoryItem.status.in_(where.statuses or [ItemStatus.ACTIVE]))
+    if where.item_types:
+        stmt = stmt.where(InventoryItem.item_type.in_(where.item_types))
+    if where.search:
+        stmt = stmt.where(
+            search_condition(where.search, InventoryItem.name, InventoryItem.internal_code,
+                             InventoryItem.serial_number)
+        )
+    if where.only_available:
+        stmt = stmt.where(available_expr() > 0)
+    return stmt
+
+
+def movements_query(principal: Principal) -> Select[tuple[InventoryMovement]]:
+    return select(InventoryMovement).where(
+        environment_filter(principal, InventoryMovement.environment_id)
+    )
+
+
+async def _manageable_environment(
+    session: AsyncSession, principal: Principal, environment_id: uuid.UUID
+) -> Environment:
+    """The environment if the caller may manage its items; NotFound when out of scope,
+    PermissionDenied when visible but not manageable (e.g. a student's own room)."""
+    row = (
+        await session.execute(
+            select(Environment, manage_items_filter(principal, Environment.id).label("manage"))
+            .where(Environment.id == environment_id,
+                   environment_filter(principal, Environment.id))
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("environment")
+    if not row.manage:
+        raise PermissionDenied()
+    environment: Environment = row[0]
+    return environment
+
+
+async def _item_for_update(
+    session: AsyncSession, principal: Principal, item_id: uuid.UUID
+) -> InventoryItem:
+    row = (
+        await session.execute(
+            select(InventoryItem, manage_items_filter(principal, InventoryItem.environment_id))
+            .where(InventoryItem.id == item_id,
+                   environment_filter(principal, InventoryItem.environment_id))
+            .with_for_update(of=InventoryItem)
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound("item")
+    if not row[1]:
+        raise PermissionDenied()
+    item: InventoryItem = row[0]
+    return item
+
+
+@dataclass(slots=True)
+class ItemFields:
+    """Descriptive fields of an item as sent by a client (None = not sent, for updates)."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def _clean_descriptive(errors: FieldErrors, values: dict[str, Any]) -> dict[str, Any]:
+    text_limits = {"name": ("name", 100, True), "internal_code": ("internalCode", 50, True),
+                   "serial_number": ("serialNumber", 100, False), "brand": ("brand", 50, False),
+                   "model": ("model", 100, False), "notes": ("notes", 5000, False)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in text_limits:
+            name, max_len, required = text_limits[key]
+            out[key] = validation.text(errors, name, value, max_len=max_len, required=required)
+        elif key == "image_url":
+            out[key] = validation.url(errors, "imageUrl", value)
+        else:
+            out[key] = value
+    dates = (out.get("purchase_date"), out.get("warranty_expiry"))
+    if isinstance(dates[0], date) and isinstance(dates[1], date) and dates[1] < dates[0]:
+        errors.add("warrantyExpiry", "field.date_order")
+    return out
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise_for_unique(error, _UNIQUE)
+
+
+async def create_item(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    environment_id: uuid.UUID,
+    item_type: ItemType,
+    category: ItemCategory,
+    quantity: int,
+    quantity_damaged: int = 0,
+    quantity_missing: int = 0,
+    note: str | None = None,
+    **descriptive: Any,
+) -> InventoryItem:
+    """Register an item; its initial stock is the ledger's first (INITIAL) movement."""
+    environment = await _manageable_environment(session, principal, environment_id)
+    errors = FieldErrors()
+    if not environment.is_active:
+        errors.add("environmentId", "field.environment_inactive")
+    fields = _clean_descriptive(errors, descriptive)
+    validation.int_range(errors, "quantity", quantity, minimum=1, maximum=100_000)
+    validation.int_range(errors, "quantityDamaged", quantity_damaged, minimum=0)
+    validation.int_range(errors, "quantityMissing", quantity_missing, minimum=0)
+    if item_type is ItemType.INDIVIDUAL and quantity != 1:
+        errors.add("quantity", "field.individual_quantity")
+    if quantity_damaged + quantity_missing > quantity:
+        errors.add("quantityDamaged", "field.buckets_exceed_quantity")
+    errors.raise_if_any()
+    item = InventoryItem(
+        environment_id=environment.id, item_type=item_type, category=category,
+        status=ItemStatus.ACTIVE, quantity=0, quantity_damaged=0, quantity_missing=0,
+        quantity_in_maintenance=0, quantity_on_loan=0, **fields,
+    )
+    session.add(item)
+    await _flush_unique(session)
+    await apply_movement(
+        session, item=item, actor_id=principal.id, reason=MovementReason.INITIAL,
+        delta=StockDelta(quantity=quantity, damaged=quantity_damaged, missing=quantity_missing),
+        note=note,
+    )
+    return item
+
+
+async def update_item(
+    session: AsyncSession, principal: Principal, item_id: uuid.UUID, *, changes: dict[str, Any]
+) -> InventoryItem:
+    """Edit descriptive fields. Quantities change only through stock movements."""
+    item = await _item_for_update(session, principal, item_id)
+    if item.status is ItemStatus.RETIRED:
+        raise Conflict("error.item_retired")
+    errors = FieldErrors()
+    fields = _clean_descriptive(errors, changes)
+    if "name" in changes and fields.get("name") is None:
+        errors.add("name", "field.required")
+    if "internal_code" in changes and fields.get("internal_code") is None:
+        errors.add("internalCode", "field.required")
+    errors.raise_if_any()
+    for key, value in fields.items():
+        setattr(item, key, value)
+    await _flush_unique(session)
+    return item
+
+
+async def retire_item(
+    session: AsyncSession, principal: Principal, item_id: uuid.UUID, *, note: str | None
+) -> InventoryItem:
+    """Take an item out of service for good. History stays; units out on loan or in
+    maintenance must come back first."""
+    item = await _item_for_update(session, principal, item_id)
+    if item.status is ItemStatus.RETIRED:
+        raise Conflict("error.already_in_state")
+    if item.quantity_on_loan or item.quantity_in_maintenance:
+        raise ValidationFailed.single("itemId", "field.has_units_out")
+    errors = FieldErrors()
+    clean_note = validation.text(errors, "note", note, max_len=2000)
+    errors.raise_if_any()
+    item.status = ItemStatus.RETIRED
+    item.retired_at = datetime.now(UTC)
+    await session.flush()
+    session.add(
+        InventoryMovement(
+            item_id=item.id, environment_id=item.environment_id, reason=MovementReason.RETIRE,
+            quantity_after=item.quantity, actor_id=principal.id, note=clean_note,
+        )
+    )
+    await session.flush()
+    return item
+
+
+async def adjust_item_stock(
+    session: AsyncSession,
+    principal: Principal,
+    item_id: uuid.UUID,
+    *,
+    expected_quantity: int,
+    delta: StockDelta,
+    reason: MovementReason,
+    note: str | None,
+) -> tuple[InventoryItem, InventoryMovement]:
+    """Manual stock change with compare-and-swap on the item's quantity."""
+    errors = FieldErrors()
+    if reason not in MANUAL_REASONS:
+        errors.add("reason", "field.reason_not_allowed")
+    if delta.is_zero():
+        errors.add("delta", "field.no_change")
+    if delta.in_maintenance or delta.on_loan:
+        # Those buckets belong to the maintenance and loan workflows.
+        errors.add("delta", "field.reason_not_allowed")
+    clean_note = validation.text(errors, "note", note, max_len=2000)
+    errors.raise_if_any()
+    return await apply_movement(
+        session, item_id=item_id, principal=principal, actor_id=principal.id, reason=reason,
+        delta=delta, note=clean_note, expected_quantity=expected_quantity,
+    )
+
+
+async def apply_movement(
+    session: AsyncSession,
+    *,
+    reason: MovementReason,
+    delta: StockDelta,
+    actor_id: uuid.UUID | None,
+    item: InventoryItem | None = None,
+    item_id: uuid.UUID | None = None,
+    principal: Principal | None = None,
+    expected_quantity: int | None = None,
+    links: MovementLinks | None = None,
+    note: str | None = None,
+) -> tuple[InventoryItem, InventoryMovement]:
+    """Apply `delta` to one item in a single conditional UPDATE and append the ledger row.
+
+    With `principal`, the UPDATE only matches items the caller may manage; with
+    `expected_quantity`, only when the quantity is still the one the caller saw.
+    """
+    target = item.id if item is not None else item_id
+    assert target is not None
+    conditions = [InventoryItem.id == target, InventoryItem.status == ItemStatus.ACTIVE]
+    if principal is not None:
+        conditions.append(manage_items_filter(principal, InventoryItem.environment_id))
+        conditions.append(environment_filter(principal, InventoryItem.environment_id))
+    if expected_quantity is not None:
+        conditions.append(InventoryItem.quantity == expected_quantity)
+    stmt = (
+        update(InventoryItem)
+        .where(and_(*conditions))
+        .values(
+            quantity=InventoryItem.quantity + delta.quantity,
+            quantity_damaged=InventoryItem.quantity_damaged + delta.damaged,
+            quantity_missing=InventoryItem.quantity_missing + delta.missing,
+            quantity_in_maintenance=InventoryItem.quantity_in_maintenance + delta.in_maintenance,
+            quantity_on_loan=InventoryItem.quantity_on_loan + delta.on_loan,
+            updated_at=datetime.now(UTC),
+        )
+        .returning(InventoryItem)
+        # The item may already be in this session (create_item): refresh it from RETURNING.
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    try:
+        async with session.begin_nested():
+            updated = (await session.scalars(stmt)).one_or_none()
+    except IntegrityError as error:
+        name = constraint_name(error)
+        code = ("field.buckets_exceed_quantity" if "buckets_within" in name
+                else "field.individual_quantity" if "individual_single" in name
+                else "field.negative_result")
+        raise ValidationFailed.single("delta", code) from None
+    if updated is None:
+        await _explain_no_match(session, target, principal, expected_quantity)
+    assert updated is not None
+    movement = InventoryMovement(
+        item_id=updated.id, environment_id=updated.environment_id, reason=reason,
+        delta_quantity=delta.quantity, delta_damaged=delta.damaged, delta_missing=delta.missing,
+        delta_in_maintenance=delta.in_maintenance, delta_on_loan=delta.on_loan,
+        quantity_after=updated.quantity, actor_id=actor_id, note=note,
+        **_link_values(links),
+    )
+    session.add(movement)
+    await session.flush()
+    new = {name: getattr(updated, name) for name in _STOCK_FIELDS}
+    old = {
+        "quantity": updated.quantity - delta.quantity,
+        "quantity_damaged": updated.quantity_damaged - delta.damaged,
+        "quantity_missing": updated.quantity_missing - delta.missing,
+        "quantity_in_maintenance": updated.quantity_in_maintenance - delta.in_maintenance,
+        "quantity_on_loan": updated.quantity_on_loan - delta.on_loan,
+    }
+    changed = {k for k in new if new[k] != old[k]}
+    audit.note_change(
+        session, entity="inventory_items", entity_id=updated.id,
+        old={k: old[k] for k in changed}, new={k: new[k] for k in changed},
+    )
+    return updated, movement
+
+
+def _link_values(links: MovementLinks | None) -> dict[str, uuid.UUID | None]:
+    if links is None:
+        return {}
+    return {"check_id": links.check_id, "loan_id": links.loan_id,
+            "maintenance_request_id": links.maintenance_request_id}
+
+
+async def _explain_no_match(
+    session: AsyncSession, item_id: uuid.UUID, principal: Principal | None,
+    expected_quantity: int | None,
+) -> None:
+    """The conditional UPDATE matched nothing: say why, with the right error."""
+    stmt = select(InventoryItem).where(InventoryItem.id == item_id)
+    if principal is not None:
+        stmt = stmt.where(environment_filter(principal, InventoryItem.environment_id))
+    item = (await session.scalars(stmt)).one_or_none()
+    if item is None:
+        raise NotFound("item")
+    if principal is not None:
+        allowed = await session.scalar(
+            select(manage_items_filter(principal, InventoryItem.environment_id))
+            .where(InventoryItem.id == item_id)
+        )
+        if not allowed:
+            raise PermissionDenied()
+    if item.status is ItemStatus.RETIRED:
+        raise Conflict("error.item_retired")
+    if expected_quantity is not None and item.quantity != expected_quantity:
+        raise Conflict("error.stale_quantity", expected=expected_quantity, actual=item.quantity)
+    raise Conflict()

@@ -1,0 +1,164 @@
+"""User administration (ADMIN_GENERAL): list, create with any role, update, (de)activate."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graphql_api.auth import passwords
+from graphql_api.auth.scope import Principal, user_filter
+from graphql_api.db.models import Environment, Language, Role, User, UserSettings
+from graphql_api.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from graphql_api.services import auth, validation
+from graphql_api.services.queries import raise_for_unique, search_condition
+from graphql_api.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilter:
+    roles: list[Role] | None = None
+    is_active: bool | None = None
+    environment_ids: list[uuid.UUID] | None = None
+    search: str | None = None
+
+
+def users_query(principal: Principal, where: UserFilter | None = None) -> Select[tuple[User]]:
+    stmt = select(User).where(user_filter(principal))
+    if where is not None:
+        if where.roles:
+            stmt = stmt.where(User.role.in_(where.roles))
+        if where.is_active is not None:
+            stmt = stmt.where(User.is_active.is_(where.is_active))
+        if where.environment_ids is not None:
+            stmt = stmt.where(User.environment_id.in_(where.environment_ids))
+        if where.search:
+            stmt = stmt.where(
+                search_condition(where.search, User.first_name, User.last_name, User.email)
+            )
+    return stmt
+
+
+async def _check_home(
+    session: AsyncSession, errors: FieldErrors, role: Role, environment_id: uuid.UUID | None
+) -> None:
+    environment = await session.get(Environment, environment_id) if environment_id else None
+    if environment_id is not None and environment is None:
+        errors.add("environmentId", "field.not_found")
+        return
+    if role is Role.ADMIN and (environment is None or not environment.is_warehouse):
+        errors.add("environmentId", "field.must_be_warehouse")
+
+
+async def create_user(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    first_name: str,
+    last_name: str,
+    environment_id: uuid.UUID | None = None,
+    phone: str | None = None,
+    program: str | None = None,
+    ficha: str | None = None,
+) -> User:
+    errors = FieldErrors()
+    clean_email = validation.email(errors, "email", email)
+    passwords.check_password_rules(password, errors)
+    first = validation.required_text(errors, "firstName", first_name, max_len=100)
+    last = validation.required_text(errors, "lastName", last_name, max_len=100)
+    clean_phone = validation.text(errors, "phone", phone, max_len=30)
+    clean_program = validation.text(errors, "program", program, max_len=100)
+    clean_ficha = validation.text(errors, "ficha", ficha, max_len=20)
+    await _check_home(session, errors, role, environment_id)
+    errors.raise_if_any()
+    user = User(
+        email=clean_email,
+        password_hash=await passwords.hash_password(password, settings.bcrypt_rounds),
+        role=role,
+        first_name=first,
+        last_name=last,
+        environment_id=environment_id,
+        phone=clean_phone,
+        program=clean_program,
+        ficha=clean_ficha,
+    )
+    session.add(user)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise_for_unique(error, {"uq_users_email": ("email", "field.email_taken")})
+    session.add(UserSettings(user_id=user.id, language=Language(settings.default_language.upper())))
+    await session.flush()
+    return user
+
+
+async def _get_for_update(session: AsyncSession, user_id: uuid.UUID) -> User:
+    user = await session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise NotFound("user")
+    return user
+
+
+_UNSET = object()
+
+
+async def update_user(
+    session: AsyncSession,
+    actor: Principal,
+    user_id: uuid.UUID,
+    *,
+    changes: dict[str, object],
+) -> User:
+    """Change role, home environment or profile. A role or environment change revokes the
+    user's tokens, because both change what the user may see."""
+    user = await _get_for_update(session, user_id)
+    errors = FieldErrors()
+    role = changes.get("role", user.role)
+    assert isinstance(role, Role)
+    environment_id = changes.get("environment_id", user.environment_id)
+    assert environment_id is None or isinstance(environment_id, uuid.UUID)
+    if user.id == actor.id and role is not user.role:
+        errors.add("role", "field.cannot_change_own")
+    if "role" in changes or "environment_id" in changes:
+        await _check_home(session, errors, role, environment_id)
+    limits = {"first_name": ("firstName", 100), "last_name": ("lastName", 100),
+              "phone": ("phone", 30), "program": ("program", 100), "ficha": ("ficha", 20)}
+    profile: dict[str, str | None] = {}
+    for attr, (field, max_len) in limits.items():
+        if attr in changes:
+            value = changes[attr]
+            profile[attr] = validation.text(
+                errors, field, value if isinstance(value, str) else None, max_len=max_len,
+                required=attr in {"first_name", "last_name"},
+            )
+    errors.raise_if_any()
+    if role is not user.role or environment_id != user.environment_id:
+        await auth.revoke_all_tokens(session, user)
+    user.role = role
+    user.environment_id = environment_id
+    for attr, value in profile.items():
+        setattr(user, attr, value)
+    await session.flush()
+    return user
+
+
+async def set_active(
+    session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, active: bool
+) -> User:
+    user = await _get_for_update(session, user_id)
+    if user.id == actor.id and not active:
+        raise ValidationFailed.single("id", "field.cannot_change_own")
+    if user.is_active == active:
+        raise Conflict("error.already_in_state")
+    user.is_active = active
+    if not active:
+        await auth.revoke_all_tokens(session, user)
+    await session.flush()
+    return user
