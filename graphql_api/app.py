@@ -64,14 +64,16 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
 
     middleware = []
     if settings.cors_origins:
-        middleware.append(Middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["authorization", "content-type", "accept-language", "x-request-id"],
-            allow_credentials=True,
-            max_age=600,
-        ))
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "accept-language", "x-request-id"],
+                allow_credentials=True,
+                max_age=600,
+            )
+        )
     graphql_methods = ["GET", "POST"] if settings.graphql_ide else ["POST"]
     app = Starlette(
         routes=[
@@ -100,8 +102,7 @@ async def readiness(engine: AsyncEngine) -> Response:
         log.warning("readiness check failed: %r", error)
         return JSONResponse({"status": "unavailable", "database": reason}, status_code=503)
     if not at_head:
-        return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "behind"},
-                            status_code=503)
+        return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "behind"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": "head"})
 
 

@@ -61,7 +61,7 @@ async def _seed_demo(settings: Settings, url: str, *, only_if_empty: bool) -> bo
             accounts = await demo.load_demo(session, settings)
     finally:
         await engine.dispose()
-    print("\nDemo accounts (password for all: %s):" % demo.DEMO_PASSWORD)
+    print(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}):")
     for account in accounts:
         where = f"  home: {account.environment}" if account.environment else ""
         print(f"  {account.role.value:<14} {account.email}{where}")
@@ -78,7 +78,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # Workers are separate processes: they read the URL from the environment.
         os.environ["DATABASE_URL"] = url
         host, port = args.host or settings.host, args.port or settings.port
-        ide = f" (GraphiQL: open it in a browser)" if settings.graphql_ide else ""
+        ide = " (GraphiQL: open it in a browser)" if settings.graphql_ide else ""
         print(f"\nGraphQL endpoint: http://{host}:{port}/graphql{ide}\n", flush=True)
         uvicorn.run(
             "graphql_api.app:app_factory",
@@ -126,8 +126,15 @@ async def _create_admin(settings: Settings, url: str, email: str, password: str,
     engine = make_engine(settings, url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            await users.create_user(session, settings, email=email, password=password,
-                                    role=Role.ADMIN_GENERAL, first_name=first, last_name=last)
+            await users.create_user(
+                session,
+                settings,
+                email=email,
+                password=password,
+                role=Role.ADMIN_GENERAL,
+                first_name=first,
+                last_name=last,
+            )
     except ValidationFailed as error:
         for field_error in error.field_errors:
             message = translate(field_error.code, "en", field_error.params)
@@ -142,8 +149,7 @@ def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
     with database(settings) as url:
         _migrate(url)
-        asyncio.run(_create_admin(settings, url, args.email, password, args.first_name,
-                                  args.last_name))
+        asyncio.run(_create_admin(settings, url, args.email, password, args.first_name, args.last_name))
     return 0
 
 
@@ -172,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", help="the demo data set (only into an empty database)")
-    admin = sub.add_parser("create-admin", help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)")
+    admin = sub.add_parser(
+        "create-admin", help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)"
+    )
     admin.add_argument("--email", required=True)
     admin.add_argument("--first-name", default="Admin")
     admin.add_argument("--last-name", default="General")

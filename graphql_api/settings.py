@@ -14,8 +14,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The development secret is public (it is in this file), so production refuses to start with it.
-DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"
-DEFAULT_QR_SECRET_KEY = "dev-insecure-qr-key-change-me-0123456789abcdef"
+DEFAULT_SECRET_KEY = "dev-insecure-secret-key-change-me-0123456789abcdef"  # noqa: S105
+DEFAULT_QR_SECRET_KEY = "dev-insecure-qr-key-change-me-0123456789abcdef"  # noqa: S105
 MIN_SECRET_BYTES = 32
 
 
@@ -105,9 +105,7 @@ class Settings:
         return ZoneInfo(self.app_timezone)
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
-    ) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
         """Read the settings; `environ` defaults to `os.environ` merged over `.env`."""
         env: dict[str, str] = {}
         file_values: dict[str, str] = {}
@@ -140,9 +138,7 @@ class Settings:
             jwt_issuer=env.get("JWT_ISSUER", "inventory-auth"),
             jwt_audience=env.get("JWT_AUDIENCE", "inventory-api"),
             access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, minimum=30),
-            refresh_token_ttl_seconds=_int(
-                env, "REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600, minimum=60
-            ),
+            refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600, minimum=60),
             bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, minimum=4),
             allow_self_registration=_bool(env, "ALLOW_SELF_REGISTRATION", True),
             login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),

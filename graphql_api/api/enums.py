@@ -22,8 +22,12 @@ def to_api(value: enum.Enum, api_enum: type[E]) -> E:
 @strawberry.enum(description="What a user may do; see the README's permission table.")
 class Role(enum.Enum):
     STUDENT = strawberry.enum_value("STUDENT", description="Trainee: first stage of the daily check of the home room.")
-    INSTRUCTOR = strawberry.enum_value("INSTRUCTOR", description="Teacher: reviews checks, requests loans, manages own schedules.")
-    SUPERVISOR = strawberry.enum_value("SUPERVISOR", description="Approves checks and manages items and maintenance in the center.")
+    INSTRUCTOR = strawberry.enum_value(
+        "INSTRUCTOR", description="Teacher: reviews checks, requests loans, manages own schedules."
+    )
+    SUPERVISOR = strawberry.enum_value(
+        "SUPERVISOR", description="Approves checks and manages items and maintenance in the center."
+    )
     ADMIN = strawberry.enum_value("ADMIN", description="Warehouse administrator: manages one warehouse and its loans.")
     ADMIN_GENERAL = strawberry.enum_value("ADMIN_GENERAL", description="System-wide administrator.")
 
@@ -81,7 +85,9 @@ class MovementReason(enum.Enum):
     INITIAL = strawberry.enum_value("INITIAL", description="Stock registered when the item was created.")
     RESTOCK = strawberry.enum_value("RESTOCK", description="Units added (purchase, transfer in).")
     CORRECTION = strawberry.enum_value("CORRECTION", description="Manual correction of a counting error.")
-    VERIFICATION_FINDING = strawberry.enum_value("VERIFICATION_FINDING", description="Applied from an approved daily check.")
+    VERIFICATION_FINDING = strawberry.enum_value(
+        "VERIFICATION_FINDING", description="Applied from an approved daily check."
+    )
     LOAN_OUT = strawberry.enum_value("LOAN_OUT", description="Units delivered on loan.")
     LOAN_RETURN = strawberry.enum_value("LOAN_RETURN", description="Units returned from a loan.")
     MAINTENANCE_OUT = strawberry.enum_value("MAINTENANCE_OUT", description="Units sent to maintenance.")

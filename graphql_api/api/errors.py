@@ -80,8 +80,9 @@ class ValidationHandler(strawberry.ExceptionHandler[errors.ValidationFailed, Val
             message=translate(exception.message_key, language),
             code="VALIDATION_FAILED",
             field_errors=[
-                FieldErrorType(field=e.field, message=translate(e.code, language, e.params),
-                               code=field_error_code(e.code))
+                FieldErrorType(
+                    field=e.field, message=translate(e.code, language, e.params), code=field_error_code(e.code)
+                )
                 for e in exception.field_errors
             ],
         )
@@ -100,19 +101,19 @@ class ConflictHandler(strawberry.ExceptionHandler[errors.Conflict, ConflictError
         )
 
 
-class PermissionDeniedHandler(
-    strawberry.ExceptionHandler[errors.PermissionDenied, PermissionDeniedError]
-):
-    def handle(self, exception: errors.PermissionDenied, *, field: StrawberryField, info: Info) -> PermissionDeniedError:
+class PermissionDeniedHandler(strawberry.ExceptionHandler[errors.PermissionDenied, PermissionDeniedError]):
+    def handle(
+        self, exception: errors.PermissionDenied, *, field: StrawberryField, info: Info
+    ) -> PermissionDeniedError:
         return PermissionDeniedError(
             message=translate(exception.message_key, _language(info)), code="PERMISSION_DENIED"
         )
 
 
-class InvalidCredentialsHandler(
-    strawberry.ExceptionHandler[errors.InvalidCredentials, InvalidCredentialsError]
-):
-    def handle(self, exception: errors.InvalidCredentials, *, field: StrawberryField, info: Info) -> InvalidCredentialsError:
+class InvalidCredentialsHandler(strawberry.ExceptionHandler[errors.InvalidCredentials, InvalidCredentialsError]):
+    def handle(
+        self, exception: errors.InvalidCredentials, *, field: StrawberryField, info: Info
+    ) -> InvalidCredentialsError:
         return InvalidCredentialsError(
             message=translate(exception.message_key, _language(info)), code="INVALID_CREDENTIALS"
         )
@@ -161,14 +162,18 @@ def format_error(error: GraphQLError, language: str, request_id: str | None) -> 
     reason = is_db_unavailable(original)
     if reason is not None:
         log.warning("database unavailable (%s) request_id=%s: %r", reason, request_id, original)
-        return _rebuild(error, translate("error.db_unavailable", language),
-                        {"code": "DB_UNAVAILABLE", "reason": reason})
+        return _rebuild(
+            error, translate("error.db_unavailable", language), {"code": "DB_UNAVAILABLE", "reason": reason}
+        )
     if isinstance(original, ValueError | TypeError) and _is_input_error(original):
         return _rebuild(error, translate("error.bad_request", language), {"code": "BAD_REQUEST"})
-    log.error("unexpected error request_id=%s path=%s", request_id, error.path,
-              exc_info=(type(original), original, original.__traceback__))
-    return _rebuild(error, translate("error.internal", language),
-                    {"code": "INTERNAL", "requestId": request_id})
+    log.error(
+        "unexpected error request_id=%s path=%s",
+        request_id,
+        error.path,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return _rebuild(error, translate("error.internal", language), {"code": "INTERNAL", "requestId": request_id})
 
 
 def _is_input_error(error: BaseException) -> bool:
@@ -179,8 +184,13 @@ def _is_input_error(error: BaseException) -> bool:
 
 def _rebuild(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
     return GraphQLError(
-        message, nodes=error.nodes, source=error.source, positions=error.positions,
-        path=error.path, original_error=None, extensions=extensions,
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
     )
 
 

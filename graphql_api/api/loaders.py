@@ -12,7 +12,15 @@ from sqlalchemy import Select, false, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from graphql_api.api.pagination import Page, PageArgs, SortKey, fetch_pages_by_parent
+from graphql_api.api.pagination import (
+    Connection,
+    Lazy,
+    Page,
+    PageArgs,
+    SortKey,
+    decode_cursor,
+    fetch_pages_by_parent,
+)
 from graphql_api.auth.scope import Principal, center_filter, environment_filter, user_filter
 from graphql_api.db.models import (
     AuditLog,
@@ -25,8 +33,8 @@ from graphql_api.db.models import (
 )
 
 T = TypeVar("T")
-ANONYMOUS = Principal(uuid.UUID(int=0), role=None, environment_id=None, center_id=None,  # type: ignore[arg-type]
-                      language="es", token_version=0)
+# Loaders of an anonymous request see nothing: a home-less student's scope is empty.
+ANONYMOUS = Principal(uuid.UUID(int=0), Role.STUDENT, None, None, language="es", token_version=0)
 
 
 def by_id(
@@ -64,7 +72,12 @@ def child_pages(
         async with db() as session:
             for args, parents in by_args.items():
                 pages = await fetch_pages_by_parent(
-                    session, model, parent_column, list(dict.fromkeys(parents)), conditions(), sort,
+                    session,
+                    model,
+                    parent_column,
+                    list(dict.fromkeys(parents)),
+                    conditions(),
+                    sort,
                     args,
                 )
                 for parent, page in pages.items():
@@ -84,7 +97,7 @@ def child_counts(
                 .where(parent_column.in_(keys), *conditions())
                 .group_by(parent_column)
             )
-            counts = {parent: count for parent, count in rows.all()}
+            counts: dict[uuid.UUID, int] = {parent: count for parent, count in rows.all()}  # noqa: C416
         return [counts.get(key, 0) for key in keys]
 
     return DataLoader(load_fn=load)
@@ -113,54 +126,80 @@ class Loaders:
     @property
     def environment_by_id(self) -> DataLoader[uuid.UUID, Environment | None]:
         p = self._principal
-        return self._get("environment_by_id", lambda: by_id(self._db, lambda keys: select(
-            Environment).where(Environment.id.in_(keys), environment_filter(p, Environment.id))))
+        return self._get(
+            "environment_by_id",
+            lambda: by_id(
+                self._db,
+                lambda keys: select(Environment).where(Environment.id.in_(keys), environment_filter(p, Environment.id)),
+            ),
+        )
 
     @property
     def center_by_id(self) -> DataLoader[uuid.UUID, Center | None]:
         p = self._principal
-        return self._get("center_by_id", lambda: by_id(self._db, lambda keys: select(
-            Center).where(Center.id.in_(keys), center_filter(p))))
+        return self._get(
+            "center_by_id",
+            lambda: by_id(self._db, lambda keys: select(Center).where(Center.id.in_(keys), center_filter(p))),
+        )
 
     @property
     def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:
         p = self._principal
-        return self._get("user_by_id", lambda: by_id(self._db, lambda keys: select(
-            User).where(User.id.in_(keys), user_filter(p))))
+        return self._get(
+            "user_by_id", lambda: by_id(self._db, lambda keys: select(User).where(User.id.in_(keys), user_filter(p)))
+        )
 
     @property
     def item_by_id(self) -> DataLoader[uuid.UUID, InventoryItem | None]:
         p = self._principal
-        return self._get("item_by_id", lambda: by_id(self._db, lambda keys: select(
-            InventoryItem).where(InventoryItem.id.in_(keys),
-                                 environment_filter(p, InventoryItem.environment_id))))
+        return self._get(
+            "item_by_id",
+            lambda: by_id(
+                self._db,
+                lambda keys: select(InventoryItem).where(
+                    InventoryItem.id.in_(keys), environment_filter(p, InventoryItem.environment_id)
+                ),
+            ),
+        )
 
     @property
     def movement_by_id(self) -> DataLoader[uuid.UUID, InventoryMovement | None]:
         p = self._principal
-        return self._get("movement_by_id", lambda: by_id(self._db, lambda keys: select(
-            InventoryMovement).where(InventoryMovement.id.in_(keys),
-                                     environment_filter(p, InventoryMovement.environment_id))))
+        return self._get(
+            "movement_by_id",
+            lambda: by_id(
+                self._db,
+                lambda keys: select(InventoryMovement).where(
+                    InventoryMovement.id.in_(keys), environment_filter(p, InventoryMovement.environment_id)
+                ),
+            ),
+        )
 
     @property
     def audit_log_by_id(self) -> DataLoader[uuid.UUID, AuditLog | None]:
         allowed = true() if self._principal.role is Role.ADMIN_GENERAL else false()
-        return self._get("audit_log_by_id", lambda: by_id(self._db, lambda keys: select(
-            AuditLog).where(AuditLog.id.in_(keys), allowed)))
+        return self._get(
+            "audit_log_by_id",
+            lambda: by_id(self._db, lambda keys: select(AuditLog).where(AuditLog.id.in_(keys), allowed)),
+        )
 
     def _movement_scope(self) -> list[Any]:
         return [environment_filter(self._principal, InventoryMovement.environment_id)]
 
     @property
     def movement_pages_by_item(self) -> DataLoader[ChildPageKey, Page[InventoryMovement]]:
-        return self._get("movement_pages_by_item", lambda: child_pages(
-            self._db, InventoryMovement, InventoryMovement.item_id, self._movement_scope,
-            MOVEMENTS_NEWEST_FIRST))
+        return self._get(
+            "movement_pages_by_item",
+            lambda: child_pages(
+                self._db, InventoryMovement, InventoryMovement.item_id, self._movement_scope, MOVEMENTS_NEWEST_FIRST
+            ),
+        )
 
     @property
     def movement_count_by_item(self) -> DataLoader[uuid.UUID, int]:
-        return self._get("movement_count_by_item", lambda: child_counts(
-            self._db, InventoryMovement.item_id, self._movement_scope))
+        return self._get(
+            "movement_count_by_item", lambda: child_counts(self._db, InventoryMovement.item_id, self._movement_scope)
+        )
 
 
 def child_connection(
@@ -169,10 +208,8 @@ def child_connection(
     parent_id: uuid.UUID,
     args: PageArgs,
     to_node: Callable[[Any], Any],
-) -> Any:
+) -> Connection[Any]:
     """A nested connection (e.g. `item.movements`) served by batched loaders."""
-    from graphql_api.api.pagination import Connection, Lazy, decode_cursor
-
     args = args.checked()
     if args.cursor is not None:
         decode_cursor(MOVEMENTS_NEWEST_FIRST, args.cursor)

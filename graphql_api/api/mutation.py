@@ -20,7 +20,6 @@ import strawberry
 from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import FieldExtension
-from strawberry.permission import PermissionExtension
 
 from graphql_api.api.context import Context, Info
 from graphql_api.db.engine import is_db_unavailable
@@ -41,9 +40,7 @@ def _actor(context: Context, session: AsyncSession | None) -> Any:
 
 
 class TransactionalMutation(FieldExtension):
-    async def resolve_async(
-        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
-    ) -> Any:
+    async def resolve_async(self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any) -> Any:
         context = info.context
         operation = info.field_name
         started = time.perf_counter()
@@ -116,7 +113,7 @@ def _elapsed_ms(started: float) -> int:
 def mutation(
     *,
     description: str,
-    permission: list[PermissionExtension] | None = None,
+    permission: list[FieldExtension] | None = None,
 ) -> Callable[[F], Any]:
     """Declare a mutation: permission (if any), then the transaction and audit wrapper.
 

@@ -36,22 +36,27 @@ async def resolve_node(info: Info, global_id: str) -> Node | None:
         return None
     loader, node_type = NODE_TYPES[parsed[0]]
     row = await loader(info.context.loaders).load(parsed[1])
-    return node_type.from_model(row) if row is not None else None  # type: ignore[no-any-return]
+    return node_type.from_model(row) if row is not None else None
 
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by its global ID; null if it does not exist or is out of scope.",
-                      extensions=permissions.authenticated())
+    @strawberry.field(
+        description="Any object by its global ID; null if it does not exist or is out of scope.",
+        extensions=permissions.authenticated(),
+    )
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="Global ID.")]
     ) -> Node | None:
         return await resolve_node(info, id)
 
-    @strawberry.field(description="Several objects by global ID, in order; null for each one not visible (max 100).",
-                      extensions=permissions.authenticated())
+    @strawberry.field(
+        description="Several objects by global ID, in order; null for each one not visible (max 100).",
+        extensions=permissions.authenticated(),
+    )
     async def nodes(
-        self, info: Info,
+        self,
+        info: Info,
         ids: Annotated[list[strawberry.ID], strawberry.argument(description="Global IDs (max 100).")],
     ) -> list[Node | None]:
         if len(ids) > MAX_PAGE_SIZE:

@@ -132,10 +132,7 @@ def keyset_condition(sort: SortKey, values: Sequence[Any], backward: bool) -> Co
 
 
 def order_by(sort: SortKey, backward: bool) -> list[Any]:
-    return [
-        column.desc() if descending != backward else column.asc()
-        for column, descending in sort.columns
-    ]
+    return [column.desc() if descending != backward else column.asc() for column, descending in sort.columns]
 
 
 @dataclass(slots=True)
@@ -164,7 +161,7 @@ def page_statement(stmt: Select[Any], sort: SortKey, args: PageArgs) -> Select[A
     return stmt.order_by(*order_by(sort, args.backward)).limit(args.limit + 1)
 
 
-def count_statement(stmt: Select[Any]) -> Select[tuple[int]]:
+def count_statement(stmt: Select[Any]) -> Select[int]:
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
@@ -187,9 +184,10 @@ async def fetch_pages_by_parent(
     """One page of children for each parent, in one statement (window function)."""
     if args.limit == 0 or not parent_ids:
         return {parent: Page([], [], False, False) for parent in parent_ids}
-    stmt = select(model, func.row_number().over(
-        partition_by=parent_column, order_by=order_by(sort, args.backward)
-    ).label("position")).where(parent_column.in_(parent_ids), *conditions)
+    stmt = select(
+        model,
+        func.row_number().over(partition_by=parent_column, order_by=order_by(sort, args.backward)).label("position"),
+    ).where(parent_column.in_(parent_ids), *conditions)
     if args.cursor is not None:
         stmt = stmt.where(keyset_condition(sort, decode_cursor(sort, args.cursor), args.backward))
     subquery = stmt.subquery()
@@ -256,7 +254,8 @@ class Connection(Generic[NodeT]):
 
     @strawberry.field(description="Number of items in the whole list (all pages), after filters.")
     async def total_count(self) -> int:
-        return await self._count
+        count: int = await self._count
+        return count
 
 
 SessionFactory = Callable[[], Any]

@@ -13,6 +13,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
@@ -46,8 +47,7 @@ def _denied(info: Info, code: str, key: str) -> GraphQLError:
     language = info.context.language
     error = info.context.auth_error
     if error is not None and is_db_unavailable(error):
-        return GraphQLError(translate("error.db_unavailable", language),
-                            extensions={"code": "DB_UNAVAILABLE"})
+        return GraphQLError(translate("error.db_unavailable", language), extensions={"code": "DB_UNAVAILABLE"})
     return GraphQLError(translate(key, language), extensions={"code": code})
 
 
@@ -70,7 +70,7 @@ class HasRole(BasePermission):
     def __init__(self, *roles: ModelRole) -> None:
         self.roles = frozenset(roles)
         ordered = [role for role in ModelRole if role in self.roles]
-        self._schema_directive = HasRoleDirective(roles=[Role[role.name] for role in ordered])
+        self._schema_directive = HasRoleDirective(roles=[Role[role.name] for role in ordered])  # type: ignore[misc]
 
     def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = info.context.principal
@@ -81,9 +81,9 @@ class HasRole(BasePermission):
         return True
 
 
-def authenticated() -> list[PermissionExtension]:
+def authenticated() -> list[FieldExtension]:
     return [PermissionExtension(permissions=[IsAuthenticated()])]
 
 
-def roles(*allowed: ModelRole) -> list[PermissionExtension]:
+def roles(*allowed: ModelRole) -> list[FieldExtension]:
     return [PermissionExtension(permissions=[HasRole(*allowed)])]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from typing import TypeVar
 
 import strawberry
 
@@ -18,6 +19,16 @@ from graphql_api.errors import NotFound, ValidationFailed
 @strawberry.interface(description="An object with a globally unique, opaque ID (Relay).")
 class Node:
     id: strawberry.ID = strawberry.field(description="Opaque global ID; pass it to `node(id:)`.")
+
+
+T = TypeVar("T")
+
+
+def required(row: T | None) -> T:
+    """A row a scoped loader must find because its parent was visible (same scope)."""
+    if row is None:
+        raise NotFound("object")
+    return row
 
 
 def encode_id(type_name: str, value: uuid.UUID) -> strawberry.ID:

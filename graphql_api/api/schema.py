@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -42,26 +42,26 @@ Mutation = merge_types("Mutation", (AuthMutation, UserMutation, OrganizationMuta
 
 
 class Schema(strawberry.Schema):
-    def process_errors(
-        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
-    ) -> None:
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
         # strawberry's default would log every validation error with a traceback.
         return None
 
 
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+    # Factories, not instances: strawberry builds fresh extensions per request. The parser
+    # and validation caches are module-level LRUs shared by every instance.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
-        ParserCache(maxsize=1000),
-        ValidationCache(maxsize=1000),
-        QueryDepthLimiter(max_depth=MAX_DEPTH),
-        MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-        MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        AddValidationRules(RULES),
+        lambda: ParserCache(maxsize=1000),
+        lambda: ValidationCache(maxsize=1000),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules(RULES),
     ]
     if not introspection:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     return Schema(
         query=Query,
         mutation=Mutation,

@@ -38,9 +38,13 @@ class OneCredentialField(ASTValidationRule):
                 if selection.name.value in CREDENTIAL_FIELDS:
                     self.count += 1
                     if self.count == 2:
-                        self.report_error(GraphQLError(
-                            "At most one credential-checking field (login, refreshToken, "
-                            "changePassword, register) per request.", selection))
+                        self.report_error(
+                            GraphQLError(
+                                "At most one credential-checking field (login, refreshToken, "
+                                "changePassword, register) per request.",
+                                selection,
+                            )
+                        )
             elif isinstance(selection, InlineFragmentNode):
                 self._count(selection.selection_set.selections, seen)
             elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:

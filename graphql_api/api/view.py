@@ -96,7 +96,11 @@ def _bearer(value: str | None) -> str | None:
 
 class GraphQLView(GraphQL[Context, None]):
     def __init__(
-        self, schema: BaseSchema, *, settings: Settings, db: async_sessionmaker[AsyncSession],
+        self,
+        schema: BaseSchema,
+        *,
+        settings: Settings,
+        db: async_sessionmaker[AsyncSession],
         **options: Any,
     ) -> None:
         super().__init__(schema, **options)
@@ -123,16 +127,18 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             async with self.db() as session:
                 return await auth.load_principal(session, claims), None
-        except Exception as error:  # noqa: BLE001 - reported by the permission that needs it
+        except Exception as error:
             return None, error
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # WebSockets authenticate in on_ws_connect, from the connection_init payload.
-        token = None if isinstance(request, WebSocket) else _bearer(
-            request.headers.get("authorization"))
+        token = None if isinstance(request, WebSocket) else _bearer(request.headers.get("authorization"))
         principal, auth_error = await self.authenticate(token)
-        language = (principal.language if principal and principal.language else
-                    negotiate(request.headers.get("accept-language"), self.settings.default_language))
+        language = (
+            principal.language
+            if principal and principal.language
+            else negotiate(request.headers.get("accept-language"), self.settings.default_language)
+        )
         return Context(
             request=request,
             response=response if isinstance(response, Response) else None,

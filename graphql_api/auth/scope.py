@@ -45,14 +45,12 @@ class Principal:
 Column = InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None]
 
 
-def _center_environments(center_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+def _center_environments(center_id: uuid.UUID) -> Select[uuid.UUID]:
     return select(Environment.id).where(Environment.center_id == center_id)
 
 
-def _center_warehouses(center_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
-    return select(Environment.id).where(
-        Environment.center_id == center_id, Environment.is_warehouse.is_(True)
-    )
+def _center_warehouses(center_id: uuid.UUID) -> Select[uuid.UUID]:
+    return select(Environment.id).where(Environment.center_id == center_id, Environment.is_warehouse.is_(True))
 
 
 def environment_filter(principal: Principal, column: Column) -> ColumnElement[bool]:
@@ -86,9 +84,7 @@ def center_filter(principal: Principal) -> ColumnElement[bool]:
     """SQL condition on `Center.id`: centers holding at least one environment in scope."""
     if principal.is_admin_general:
         return true()
-    return Center.id.in_(
-        select(Environment.center_id).where(environment_filter(principal, Environment.id))
-    )
+    return Center.id.in_(select(Environment.center_id).where(environment_filter(principal, Environment.id)))
 
 
 def user_filter(principal: Principal) -> ColumnElement[bool]:

@@ -28,7 +28,11 @@ class AccessClaims:
 
 
 def issue_access_token(
-    settings: Settings, *, user_id: uuid.UUID, role: Role, token_version: int,
+    settings: Settings,
+    *,
+    user_id: uuid.UUID,
+    role: Role,
+    token_version: int,
     now: datetime | None = None,
 ) -> tuple[str, datetime]:
     issued = now or datetime.now(UTC)

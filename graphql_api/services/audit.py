@@ -100,8 +100,13 @@ def _collect_changes(session: Session, _flush: UOWTransaction) -> None:
         mapper = inspect(obj).mapper
         values = {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
         changes.append(
-            {"entity": table, "id": str(getattr(obj, "id", "") or ""), "action": "create",
-             "old": {}, "new": _clean(values)}
+            {
+                "entity": table,
+                "id": str(getattr(obj, "id", "") or ""),
+                "action": "create",
+                "old": {},
+                "new": _clean(values),
+            }
         )
     for obj in session.dirty:
         table = obj.__table__.name
@@ -119,8 +124,13 @@ def _collect_changes(session: Session, _flush: UOWTransaction) -> None:
                 new[attr.key] = history.added[0] if history.added else None
         if new:
             changes.append(
-                {"entity": table, "id": str(getattr(obj, "id", "") or ""), "action": "update",
-                 "old": _clean(old), "new": _clean(new)}
+                {
+                    "entity": table,
+                    "id": str(getattr(obj, "id", "") or ""),
+                    "action": "update",
+                    "old": _clean(old),
+                    "new": _clean(new),
+                }
             )
 
 

@@ -23,7 +23,7 @@ class AuditFilter:
     request_id: str | None = None
 
 
-def audit_query(where: AuditFilter) -> Select[tuple[AuditLog]]:
+def audit_query(where: AuditFilter) -> Select[AuditLog]:
     stmt = select(AuditLog)
     if where.actor_ids is not None:
         stmt = stmt.where(AuditLog.actor_id.in_(where.actor_ids))

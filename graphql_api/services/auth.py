@@ -39,8 +39,13 @@ async def load_principal(session: AsyncSession, claims: tokens.AccessClaims) -> 
     row = (
         await session.execute(
             select(
-                User.id, User.role, User.environment_id, User.token_version, User.is_active,
-                Environment.center_id, UserSettings.language,
+                User.id,
+                User.role,
+                User.environment_id,
+                User.token_version,
+                User.is_active,
+                Environment.center_id,
+                UserSettings.language,
             )
             .outerjoin(Environment, Environment.id == User.environment_id)
             .outerjoin(UserSettings, UserSettings.user_id == User.id)
@@ -130,7 +135,11 @@ def _default_language(settings: Settings) -> Language:
 
 
 async def login(
-    session: AsyncSession, settings: Settings, *, email: str, password: str,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
     client_ip: str | None,
 ) -> IssuedTokens:
     """Check credentials. Unknown user, wrong password and inactive account all fail alike,
@@ -143,6 +152,7 @@ async def login(
     usable = user is not None and user.is_active
     stored_hash = user.password_hash if usable and user is not None else None
     if not await passwords.verify_password(password, stored_hash, settings.bcrypt_rounds):
+
         async def count_failure(failure_session: AsyncSession) -> None:
             await throttle.register_failure(failure_session, keys, settings, now)
 
@@ -180,21 +190,14 @@ async def refresh(session: AsyncSession, settings: Settings, *, refresh_token: s
         on_failure(session, revoke_family)
         raise InvalidCredentials("error.invalid_refresh_token")
     user = await session.get(User, row.user_id)
-    if (
-        row.expires_at <= now
-        or user is None
-        or not user.is_active
-        or user.token_version != row.token_version
-    ):
+    if row.expires_at <= now or user is None or not user.is_active or user.token_version != row.token_version:
         raise InvalidCredentials("error.invalid_refresh_token")
     row.spent_at = now
     audit.set_actor(session, user.id, user.role)
     return await _issue(session, settings, user, family_id=row.family_id)
 
 
-async def logout(
-    session: AsyncSession, principal: Principal, *, refresh_token: str | None, everywhere: bool
-) -> None:
+async def logout(session: AsyncSession, principal: Principal, *, refresh_token: str | None, everywhere: bool) -> None:
     """End this session (its refresh family) or, with `everywhere`, every session of the user."""
     now = datetime.now(UTC)
     if everywhere:
@@ -245,8 +248,12 @@ async def get_own_user(session: AsyncSession, principal: Principal) -> User:
 
 
 async def change_password(
-    session: AsyncSession, settings: Settings, principal: Principal, *,
-    current_password: str, new_password: str,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    *,
+    current_password: str,
+    new_password: str,
 ) -> IssuedTokens:
     """Replace the password, revoke every other token, and return a fresh pair for this client."""
     user = await get_own_user(session, principal)
@@ -255,9 +262,7 @@ async def change_password(
     if current_password == new_password:
         errors.add("newPassword", "field.same_password")
     errors.raise_if_any()
-    if not await passwords.verify_password(
-        current_password, user.password_hash, settings.bcrypt_rounds
-    ):
+    if not await passwords.verify_password(current_password, user.password_hash, settings.bcrypt_rounds):
         raise ValidationFailed.single("currentPassword", "field.wrong_password")
     user.password_hash = await passwords.hash_password(new_password, settings.bcrypt_rounds)
     await revoke_all_tokens(session, user)
@@ -265,15 +270,19 @@ async def change_password(
     return await _issue(session, settings, user)
 
 
-async def update_me(
-    session: AsyncSession, principal: Principal, *, changes: dict[str, str | None]
-) -> User:
+async def update_me(session: AsyncSession, principal: Principal, *, changes: dict[str, str | None]) -> User:
     """Edit the caller's own profile; `changes` holds only the fields the client sent."""
     user = await get_own_user(session, principal)
     errors = FieldErrors()
     limits = {"firstName": 100, "lastName": 100, "phone": 30, "program": 100, "ficha": 20}
-    attrs = {"firstName": "first_name", "lastName": "last_name", "phone": "phone",
-             "program": "program", "ficha": "ficha", "avatarUrl": "avatar_url"}
+    attrs = {
+        "firstName": "first_name",
+        "lastName": "last_name",
+        "phone": "phone",
+        "program": "program",
+        "ficha": "ficha",
+        "avatarUrl": "avatar_url",
+    }
     for field, value in changes.items():
         if field == "avatarUrl":
             setattr(user, attrs[field], validation.url(errors, field, value))
@@ -289,13 +298,23 @@ async def update_me(
 async def get_settings(session: AsyncSession, settings: Settings, user_id: uuid.UUID) -> UserSettings:
     row = await session.get(UserSettings, user_id)
     if row is None:
-        row = UserSettings(user_id=user_id, language=_default_language(settings), theme=Theme.SYSTEM,
-                           timezone=None, notify_in_app=True, notify_email=False, notify_push=True)
+        row = UserSettings(
+            user_id=user_id,
+            language=_default_language(settings),
+            theme=Theme.SYSTEM,
+            timezone=None,
+            notify_in_app=True,
+            notify_email=False,
+            notify_push=True,
+        )
     return row
 
 
 async def update_settings(
-    session: AsyncSession, settings: Settings, principal: Principal, *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    *,
     changes: dict[str, object],
 ) -> UserSettings:
     row = await session.get(UserSettings, principal.id)

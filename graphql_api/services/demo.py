@@ -30,8 +30,10 @@ _CENTERS = [
     ("CGMLTI", "Centro de Gestión de Mercados, Logística y TIC", "Bogotá, Calle 52 # 13-65"),
     ("CDM", "Centro de Diseño y Metrología", "Bogotá, Carrera 30 # 17-91"),
 ]
-_ROOMS = [("A101", "Ambiente 101 - Sistemas", "Bloque A, piso 1", 30),
-          ("B204", "Ambiente 204 - Multimedia", "Bloque B, piso 2", 25)]
+_ROOMS = [
+    ("A101", "Ambiente 101 - Sistemas", "Bloque A, piso 1", 30),
+    ("B204", "Ambiente 204 - Multimedia", "Bloque B, piso 2", 25),
+]
 _ITEMS: list[tuple[str, ItemCategory, ItemType, int, int, int, str | None]] = [
     # name, category, type, quantity, damaged, missing, brand
     ("Computador de escritorio", ItemCategory.COMPUTER, ItemType.GROUP, 20, 1, 0, "Lenovo"),
@@ -39,7 +41,7 @@ _ITEMS: list[tuple[str, ItemCategory, ItemType, int, int, int, str | None]] = [
     ("Videoproyector", ItemCategory.PROJECTOR, ItemType.INDIVIDUAL, 1, 0, 0, "Epson"),
     ("Teclado USB", ItemCategory.KEYBOARD, ItemType.GROUP, 20, 2, 1, "Genius"),
     ("Mouse óptico", ItemCategory.MOUSE, ItemType.GROUP, 20, 0, 2, "Logitech"),
-    ("Televisor 55\"", ItemCategory.TV, ItemType.INDIVIDUAL, 1, 0, 0, "Samsung"),
+    ('Televisor 55"', ItemCategory.TV, ItemType.INDIVIDUAL, 1, 0, 0, "Samsung"),
     ("Cámara web", ItemCategory.CAMERA, ItemType.GROUP, 4, 0, 0, "Logitech"),
     ("Micrófono inalámbrico", ItemCategory.MICROPHONE, ItemType.GROUP, 2, 1, 0, "Shure"),
     ("Tableta gráfica", ItemCategory.TABLET, ItemType.GROUP, 6, 0, 0, "Wacom"),
@@ -55,18 +57,31 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
     """Create the demo data in the session's transaction; returns the accounts created."""
     accounts: list[DemoAccount] = []
     for center_index, (code, name, location) in enumerate(_CENTERS):
-        center = await organization.create_center(session, name=name, code=code, location=location,
-                                                  description="Centro de demostración")
+        center = await organization.create_center(
+            session, name=name, code=code, location=location, description="Centro de demostración"
+        )
         rooms = [
             await organization.create_environment(
-                session, center_id=center.id, name=room_name, code=f"{code}-{room_code}",
-                location=room_location, capacity=capacity, is_warehouse=False, description=None,
+                session,
+                center_id=center.id,
+                name=room_name,
+                code=f"{code}-{room_code}",
+                location=room_location,
+                capacity=capacity,
+                is_warehouse=False,
+                description=None,
             )
             for room_code, room_name, room_location, capacity in _ROOMS
         ]
         warehouse = await organization.create_environment(
-            session, center_id=center.id, name=f"Almacén {code}", code=f"{code}-ALM",
-            location="Bloque C, sótano", capacity=0, is_warehouse=True, description=None,
+            session,
+            center_id=center.id,
+            name=f"Almacén {code}",
+            code=f"{code}-ALM",
+            location="Bloque C, sótano",
+            capacity=0,
+            is_warehouse=True,
+            description=None,
         )
         accounts += await _users(session, settings, center, rooms[0], warehouse)
         admin = await session.scalar(select(User).where(User.email == f"admingeneral.{code.lower()}@demo.local"))
@@ -78,7 +93,10 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
 
 
 async def _users(
-    session: AsyncSession, settings: Settings, center: Center, room: Environment,
+    session: AsyncSession,
+    settings: Settings,
+    center: Center,
+    room: Environment,
     warehouse: Environment,
 ) -> list[DemoAccount]:
     code = center.code.lower()
@@ -93,8 +111,13 @@ async def _users(
     for prefix, role, home, first, last in plan:
         email = f"{prefix}.{code}@demo.local"
         await users.create_user(
-            session, settings, email=email, password=DEMO_PASSWORD, role=role,
-            first_name=first, last_name=f"{last} {center.code}",
+            session,
+            settings,
+            email=email,
+            password=DEMO_PASSWORD,
+            role=role,
+            first_name=first,
+            last_name=f"{last} {center.code}",
             environment_id=home.id if home else None,
         )
         accounts.append(DemoAccount(email, role, home.name if home else None))
@@ -106,9 +129,16 @@ async def _items(session: AsyncSession, actor: Principal, environment: Environme
         if environment.is_warehouse and item_type is ItemType.INDIVIDUAL and index % 2:
             continue
         await items.create_item(
-            session, actor, environment_id=environment.id, item_type=item_type,
-            category=category, quantity=quantity, quantity_damaged=damaged,
-            quantity_missing=missing, name=name, internal_code=f"SENA-{tag}-{index:03d}",
+            session,
+            actor,
+            environment_id=environment.id,
+            item_type=item_type,
+            category=category,
+            quantity=quantity,
+            quantity_damaged=damaged,
+            quantity_missing=missing,
+            name=name,
+            internal_code=f"SENA-{tag}-{index:03d}",
             serial_number=f"SN{tag}{index:04d}" if item_type is ItemType.INDIVIDUAL else None,
             brand=brand,
         )

@@ -58,8 +58,7 @@ class StockDelta:
     on_loan: int = 0
 
     def is_zero(self) -> bool:
-        return not any((self.quantity, self.damaged, self.missing, self.in_maintenance,
-                        self.on_loan))
+        return not any((self.quantity, self.damaged, self.missing, self.in_maintenance, self.on_loan))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +70,14 @@ class MovementLinks:
 
 def available_expr() -> ColumnElement[int]:
     return InventoryItem.quantity - (
-        InventoryItem.quantity_damaged + InventoryItem.quantity_missing
-        + InventoryItem.quantity_in_maintenance + InventoryItem.quantity_on_loan
+        InventoryItem.quantity_damaged
+        + InventoryItem.quantity_missing
+        + InventoryItem.quantity_in_maintenance
+        + InventoryItem.quantity_on_loan
     )
 
 
-def items_query(principal: Principal, where: ItemFilter | None = None) -> Select[tuple[InventoryItem]]:
+def items_query(principal: Principal, where: ItemFilter | None = None) -> Select[InventoryItem]:
     """Items the caller may see, narrowed by `where`. Without a status filter, only ACTIVE."""
     where = where or ItemFilter()
     stmt = select(InventoryItem).where(environment_filter(principal, InventoryItem.environment_id))
@@ -89,18 +90,15 @@ def items_query(principal: Principal, where: ItemFilter | None = None) -> Select
         stmt = stmt.where(InventoryItem.item_type.in_(where.item_types))
     if where.search:
         stmt = stmt.where(
-            search_condition(where.search, InventoryItem.name, InventoryItem.internal_code,
-                             InventoryItem.serial_number)
+            search_condition(where.search, InventoryItem.name, InventoryItem.internal_code, InventoryItem.serial_number)
         )
     if where.only_available:
         stmt = stmt.where(available_expr() > 0)
     return stmt
 
 
-def movements_query(principal: Principal) -> Select[tuple[InventoryMovement]]:
-    return select(InventoryMovement).where(
-        environment_filter(principal, InventoryMovement.environment_id)
-    )
+def movements_query(principal: Principal) -> Select[InventoryMovement]:
+    return select(InventoryMovement).where(environment_filter(principal, InventoryMovement.environment_id))
 
 
 async def _manageable_environment(
@@ -110,9 +108,9 @@ async def _manageable_environment(
     PermissionDenied when visible but not manageable (e.g. a student's own room)."""
     row = (
         await session.execute(
-            select(Environment, manage_items_filter(principal, Environment.id).label("manage"))
-            .where(Environment.id == environment_id,
-                   environment_filter(principal, Environment.id))
+            select(Environment, manage_items_filter(principal, Environment.id).label("manage")).where(
+                Environment.id == environment_id, environment_filter(principal, Environment.id)
+            )
         )
     ).one_or_none()
     if row is None:
@@ -123,14 +121,11 @@ async def _manageable_environment(
     return environment
 
 
-async def _item_for_update(
-    session: AsyncSession, principal: Principal, item_id: uuid.UUID
-) -> InventoryItem:
+async def _item_for_update(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> InventoryItem:
     row = (
         await session.execute(
             select(InventoryItem, manage_items_filter(principal, InventoryItem.environment_id))
-            .where(InventoryItem.id == item_id,
-                   environment_filter(principal, InventoryItem.environment_id))
+            .where(InventoryItem.id == item_id, environment_filter(principal, InventoryItem.environment_id))
             .with_for_update(of=InventoryItem)
         )
     ).one_or_none()
@@ -150,9 +145,14 @@ class ItemFields:
 
 
 def _clean_descriptive(errors: FieldErrors, values: dict[str, Any]) -> dict[str, Any]:
-    text_limits = {"name": ("name", 100, True), "internal_code": ("internalCode", 50, True),
-                   "serial_number": ("serialNumber", 100, False), "brand": ("brand", 50, False),
-                   "model": ("model", 100, False), "notes": ("notes", 5000, False)}
+    text_limits = {
+        "name": ("name", 100, True),
+        "internal_code": ("internalCode", 50, True),
+        "serial_number": ("serialNumber", 100, False),
+        "brand": ("brand", 50, False),
+        "model": ("model", 100, False),
+        "notes": ("notes", 5000, False),
+    }
     out: dict[str, Any] = {}
     for key, value in values.items():
         if key in text_limits:
@@ -204,14 +204,24 @@ async def create_item(
         errors.add("quantityDamaged", "field.buckets_exceed_quantity")
     errors.raise_if_any()
     item = InventoryItem(
-        environment_id=environment.id, item_type=item_type, category=category,
-        status=ItemStatus.ACTIVE, quantity=0, quantity_damaged=0, quantity_missing=0,
-        quantity_in_maintenance=0, quantity_on_loan=0, **fields,
+        environment_id=environment.id,
+        item_type=item_type,
+        category=category,
+        status=ItemStatus.ACTIVE,
+        quantity=0,
+        quantity_damaged=0,
+        quantity_missing=0,
+        quantity_in_maintenance=0,
+        quantity_on_loan=0,
+        **fields,
     )
     session.add(item)
     await _flush_unique(session)
     await apply_movement(
-        session, item=item, actor_id=principal.id, reason=MovementReason.INITIAL,
+        session,
+        item=item,
+        actor_id=principal.id,
+        reason=MovementReason.INITIAL,
         delta=StockDelta(quantity=quantity, damaged=quantity_damaged, missing=quantity_missing),
         note=note,
     )
@@ -256,8 +266,12 @@ async def retire_item(
     await session.flush()
     session.add(
         InventoryMovement(
-            item_id=item.id, environment_id=item.environment_id, reason=MovementReason.RETIRE,
-            quantity_after=item.quantity, actor_id=principal.id, note=clean_note,
+            item_id=item.id,
+            environment_id=item.environment_id,
+            reason=MovementReason.RETIRE,
+            quantity_after=item.quantity,
+            actor_id=principal.id,
+            note=clean_note,
         )
     )
     await session.flush()
@@ -286,8 +300,14 @@ async def adjust_item_stock(
     clean_note = validation.text(errors, "note", note, max_len=2000)
     errors.raise_if_any()
     return await apply_movement(
-        session, item_id=item_id, principal=principal, actor_id=principal.id, reason=reason,
-        delta=delta, note=clean_note, expected_quantity=expected_quantity,
+        session,
+        item_id=item_id,
+        principal=principal,
+        actor_id=principal.id,
+        reason=reason,
+        delta=delta,
+        note=clean_note,
+        expected_quantity=expected_quantity,
     )
 
 
@@ -337,18 +357,29 @@ async def apply_movement(
             updated = (await session.scalars(stmt)).one_or_none()
     except IntegrityError as error:
         name = constraint_name(error)
-        code = ("field.buckets_exceed_quantity" if "buckets_within" in name
-                else "field.individual_quantity" if "individual_single" in name
-                else "field.negative_result")
+        code = (
+            "field.buckets_exceed_quantity"
+            if "buckets_within" in name
+            else "field.individual_quantity"
+            if "individual_single" in name
+            else "field.negative_result"
+        )
         raise ValidationFailed.single("delta", code) from None
     if updated is None:
         await _explain_no_match(session, target, principal, expected_quantity)
     assert updated is not None
     movement = InventoryMovement(
-        item_id=updated.id, environment_id=updated.environment_id, reason=reason,
-        delta_quantity=delta.quantity, delta_damaged=delta.damaged, delta_missing=delta.missing,
-        delta_in_maintenance=delta.in_maintenance, delta_on_loan=delta.on_loan,
-        quantity_after=updated.quantity, actor_id=actor_id, note=note,
+        item_id=updated.id,
+        environment_id=updated.environment_id,
+        reason=reason,
+        delta_quantity=delta.quantity,
+        delta_damaged=delta.damaged,
+        delta_missing=delta.missing,
+        delta_in_maintenance=delta.in_maintenance,
+        delta_on_loan=delta.on_loan,
+        quantity_after=updated.quantity,
+        actor_id=actor_id,
+        note=note,
         **_link_values(links),
     )
     session.add(movement)
@@ -363,8 +394,11 @@ async def apply_movement(
     }
     changed = {k for k in new if new[k] != old[k]}
     audit.note_change(
-        session, entity="inventory_items", entity_id=updated.id,
-        old={k: old[k] for k in changed}, new={k: new[k] for k in changed},
+        session,
+        entity="inventory_items",
+        entity_id=updated.id,
+        old={k: old[k] for k in changed},
+        new={k: new[k] for k in changed},
     )
     return updated, movement
 
@@ -372,12 +406,17 @@ async def apply_movement(
 def _link_values(links: MovementLinks | None) -> dict[str, uuid.UUID | None]:
     if links is None:
         return {}
-    return {"check_id": links.check_id, "loan_id": links.loan_id,
-            "maintenance_request_id": links.maintenance_request_id}
+    return {
+        "check_id": links.check_id,
+        "loan_id": links.loan_id,
+        "maintenance_request_id": links.maintenance_request_id,
+    }
 
 
 async def _explain_no_match(
-    session: AsyncSession, item_id: uuid.UUID, principal: Principal | None,
+    session: AsyncSession,
+    item_id: uuid.UUID,
+    principal: Principal | None,
     expected_quantity: int | None,
 ) -> None:
     """The conditional UPDATE matched nothing: say why, with the right error."""
@@ -389,8 +428,7 @@ async def _explain_no_match(
         raise NotFound("item")
     if principal is not None:
         allowed = await session.scalar(
-            select(manage_items_filter(principal, InventoryItem.environment_id))
-            .where(InventoryItem.id == item_id)
+            select(manage_items_filter(principal, InventoryItem.environment_id)).where(InventoryItem.id == item_id)
         )
         if not allowed:
             raise PermissionDenied()

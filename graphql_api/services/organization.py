@@ -30,7 +30,7 @@ class EnvironmentFilter:
     search: str | None = None
 
 
-def centers_query(principal: Principal, where: CenterFilter | None = None) -> Select[tuple[Center]]:
+def centers_query(principal: Principal, where: CenterFilter | None = None) -> Select[Center]:
     stmt = select(Center).where(center_filter(principal))
     if where is not None:
         if where.search:
@@ -40,9 +40,7 @@ def centers_query(principal: Principal, where: CenterFilter | None = None) -> Se
     return stmt
 
 
-def environments_query(
-    principal: Principal, where: EnvironmentFilter | None = None
-) -> Select[tuple[Environment]]:
+def environments_query(principal: Principal, where: EnvironmentFilter | None = None) -> Select[Environment]:
     stmt = select(Environment).where(environment_filter(principal, Environment.id))
     if where is not None:
         if where.center_ids is not None:
@@ -52,10 +50,7 @@ def environments_query(
         if where.is_active is not None:
             stmt = stmt.where(Environment.is_active.is_(where.is_active))
         if where.search:
-            stmt = stmt.where(
-                search_condition(where.search, Environment.name, Environment.code,
-                                 Environment.location)
-            )
+            stmt = stmt.where(search_condition(where.search, Environment.name, Environment.code, Environment.location))
     return stmt
 
 
@@ -80,8 +75,7 @@ def _center_fields(errors: FieldErrors, values: dict[str, object]) -> dict[str, 
         if key in limits:
             out[key] = validation.required_text(errors, key, str(value or ""), max_len=limits[key])
         elif key == "description":
-            out[key] = validation.text(errors, key, value if isinstance(value, str) else None,
-                                       max_len=2000)
+            out[key] = validation.text(errors, key, value if isinstance(value, str) else None, max_len=2000)
     return out
 
 
@@ -129,11 +123,10 @@ def _environment_fields(errors: FieldErrors, values: dict[str, object]) -> dict[
         if key in limits:
             out[key] = validation.required_text(errors, key, str(value or ""), max_len=limits[key])
         elif key == "description":
-            out[key] = validation.text(errors, key, value if isinstance(value, str) else None,
-                                       max_len=2000)
+            out[key] = validation.text(errors, key, value if isinstance(value, str) else None, max_len=2000)
         elif key == "capacity":
-            out[key] = validation.int_range(errors, key, int(value or 0), minimum=0,  # type: ignore[call-overload]
-                                            maximum=10_000)
+            number = value if isinstance(value, int) else 0
+            out[key] = validation.int_range(errors, key, number, minimum=0, maximum=10_000)
         elif key in {"is_warehouse", "center_id"}:
             out[key] = value
     return out
@@ -159,9 +152,7 @@ async def get_environment_for_update(session: AsyncSession, environment_id: uuid
     return environment
 
 
-async def update_environment(
-    session: AsyncSession, environment_id: uuid.UUID, **changes: object
-) -> Environment:
+async def update_environment(session: AsyncSession, environment_id: uuid.UUID, **changes: object) -> Environment:
     environment = await get_environment_for_update(session, environment_id)
     errors = FieldErrors()
     fields = _environment_fields(errors, changes)
@@ -174,9 +165,7 @@ async def update_environment(
     return environment
 
 
-async def set_environment_active(
-    session: AsyncSession, environment_id: uuid.UUID, active: bool
-) -> Environment:
+async def set_environment_active(session: AsyncSession, environment_id: uuid.UUID, active: bool) -> Environment:
     environment = await get_environment_for_update(session, environment_id)
     if environment.is_active == active:
         raise Conflict("error.already_in_state")

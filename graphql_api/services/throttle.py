@@ -31,9 +31,7 @@ async def ensure_not_locked(session: AsyncSession, keys: dict[str, str], now: da
         raise RateLimited(max(1, int((until - now).total_seconds()) + 1))
 
 
-async def register_failure(
-    session: AsyncSession, keys: dict[str, str], settings: Settings, now: datetime
-) -> None:
+async def register_failure(session: AsyncSession, keys: dict[str, str], settings: Settings, now: datetime) -> None:
     """Count one failure per key; lock a key once it reaches its limit within the window."""
     window_start = now - timedelta(seconds=settings.login_failure_window_seconds)
     lock_until = now + timedelta(seconds=settings.login_lockout_seconds)

@@ -26,7 +26,7 @@ class UserFilter:
     search: str | None = None
 
 
-def users_query(principal: Principal, where: UserFilter | None = None) -> Select[tuple[User]]:
+def users_query(principal: Principal, where: UserFilter | None = None) -> Select[User]:
     stmt = select(User).where(user_filter(principal))
     if where is not None:
         if where.roles:
@@ -36,15 +36,11 @@ def users_query(principal: Principal, where: UserFilter | None = None) -> Select
         if where.environment_ids is not None:
             stmt = stmt.where(User.environment_id.in_(where.environment_ids))
         if where.search:
-            stmt = stmt.where(
-                search_condition(where.search, User.first_name, User.last_name, User.email)
-            )
+            stmt = stmt.where(search_condition(where.search, User.first_name, User.last_name, User.email))
     return stmt
 
 
-async def _check_home(
-    session: AsyncSession, errors: FieldErrors, role: Role, environment_id: uuid.UUID | None
-) -> None:
+async def _check_home(session: AsyncSession, errors: FieldErrors, role: Role, environment_id: uuid.UUID | None) -> None:
     environment = await session.get(Environment, environment_id) if environment_id else None
     if environment_id is not None and environment is None:
         errors.add("environmentId", "field.not_found")
@@ -128,14 +124,22 @@ async def update_user(
         errors.add("role", "field.cannot_change_own")
     if "role" in changes or "environment_id" in changes:
         await _check_home(session, errors, role, environment_id)
-    limits = {"first_name": ("firstName", 100), "last_name": ("lastName", 100),
-              "phone": ("phone", 30), "program": ("program", 100), "ficha": ("ficha", 20)}
+    limits = {
+        "first_name": ("firstName", 100),
+        "last_name": ("lastName", 100),
+        "phone": ("phone", 30),
+        "program": ("program", 100),
+        "ficha": ("ficha", 20),
+    }
     profile: dict[str, str | None] = {}
     for attr, (field, max_len) in limits.items():
         if attr in changes:
             value = changes[attr]
             profile[attr] = validation.text(
-                errors, field, value if isinstance(value, str) else None, max_len=max_len,
+                errors,
+                field,
+                value if isinstance(value, str) else None,
+                max_len=max_len,
                 required=attr in {"first_name", "last_name"},
             )
     errors.raise_if_any()
@@ -149,9 +153,7 @@ async def update_user(
     return user
 
 
-async def set_active(
-    session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, active: bool
-) -> User:
+async def set_active(session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, active: bool) -> User:
     user = await _get_for_update(session, user_id)
     if user.id == actor.id and not active:
         raise ValidationFailed.single("id", "field.cannot_change_own")

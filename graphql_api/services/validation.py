@@ -9,9 +9,7 @@ from graphql_api.errors import FieldErrors
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
-def text(
-    errors: FieldErrors, field: str, value: str | None, *, max_len: int, required: bool = False
-) -> str | None:
+def text(errors: FieldErrors, field: str, value: str | None, *, max_len: int, required: bool = False) -> str | None:
     """The trimmed value; blank optional text becomes None."""
     if value is None:
         if required:
@@ -46,7 +44,11 @@ def url(errors: FieldErrors, field: str, value: str | None) -> str | None:
 
 
 def int_range(
-    errors: FieldErrors, field: str, value: int, *, minimum: int | None = None,
+    errors: FieldErrors,
+    field: str,
+    value: int,
+    *,
+    minimum: int | None = None,
     maximum: int | None = None,
 ) -> int:
     if minimum is not None and value < minimum:

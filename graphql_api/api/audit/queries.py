@@ -44,20 +44,34 @@ class AuditQuery:
 
     @strawberry.field(description="The audit log, filtered.", extensions=AUDIT_ADMIN)
     def audit_logs(
-        self, info: Info,
+        self,
+        info: Info,
         where: Annotated[AuditLogWhere | None, strawberry.argument(description="Filters.")] = None,
-        direction: Annotated[SortDirection, strawberry.argument(description="By time; newest first by default.")] = SortDirection.DESC,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        direction: Annotated[
+            SortDirection, strawberry.argument(description="By time; newest first by default.")
+        ] = SortDirection.DESC,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[AuditLogEntry]:
         filters = audit_queries.AuditFilter()
         if where is not None:
             filters = audit_queries.AuditFilter(
                 actor_ids=filter_ids(where.actor_ids, "User"),
-                operations=where.operations, entity_type=where.entity_type,
+                operations=where.operations,
+                entity_type=where.entity_type,
                 entity_id=where.entity_id,
                 outcomes=[to_model(o, models.AuditOutcome) for o in where.outcomes] if where.outcomes else None,
-                from_time=where.from_time, to_time=where.to_time, request_id=where.request_id,
+                from_time=where.from_time,
+                to_time=where.to_time,
+                request_id=where.request_id,
             )
         key = sort_key("audit:time", models.AuditLog.created_at, models.AuditLog.id, direction)
-        return connection(info.context.db, audit_queries.audit_query(filters), key,
-                          PageArgs(first, after, last, before), AuditLogEntry.from_model)
+        return connection(
+            info.context.db,
+            audit_queries.audit_query(filters),
+            key,
+            PageArgs(first, after, last, before),
+            AuditLogEntry.from_model,
+        )

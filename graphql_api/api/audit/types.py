@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -33,13 +34,20 @@ class AuditLogEntry(Node):
     @classmethod
     def from_model(cls, row: models.AuditLog) -> AuditLogEntry:
         return cls(
-            _model=row, id=encode_id("AuditLogEntry", row.id), operation=row.operation,
+            _model=row,
+            id=encode_id("AuditLogEntry", row.id),
+            operation=row.operation,
             actor_role=to_api(row.actor_role, Role) if row.actor_role else None,
             entity_type=row.entity_type,
-            entity_id=str(row.entity_id) if row.entity_id else None, changes=row.changes,
-            outcome=to_api(row.outcome, AuditOutcome), error_code=row.error_code,
-            client_ip=row.client_ip, user_agent=row.user_agent, request_id=row.request_id,
-            duration_ms=row.duration_ms, created_at=row.created_at,
+            entity_id=str(row.entity_id) if row.entity_id else None,
+            changes=cast(JSON, row.changes),
+            outcome=to_api(row.outcome, AuditOutcome),
+            error_code=row.error_code,
+            client_ip=row.client_ip,
+            user_agent=row.user_agent,
+            request_id=row.request_id,
+            duration_ms=row.duration_ms,
+            created_at=row.created_at,
         )
 
     @strawberry.field(description="Who did it (null for anonymous attempts).")

@@ -68,7 +68,9 @@ class RefreshTokenInput:
 
 @strawberry.input(description="How much to sign out.")
 class LogoutInput:
-    refresh_token: str | None = strawberry.field(default=None, description="End this session (its refresh token family).")
+    refresh_token: str | None = strawberry.field(
+        default=None, description="End this session (its refresh token family)."
+    )
     everywhere: bool = strawberry.field(default=False, description="End every session of the user, on every device.")
 
 
@@ -144,9 +146,14 @@ class AuthMutation:
     @mutation(description="Create a STUDENT account and sign in (when self-registration is enabled).")
     async def register(self, info: Info, input: RegisterInput) -> RegisterResult:
         issued = await auth.register(
-            info.context.require_session(), info.context.settings,
-            email=input.email, password=input.password, first_name=input.first_name,
-            last_name=input.last_name, phone=input.phone, program=input.program,
+            info.context.require_session(),
+            info.context.settings,
+            email=input.email,
+            password=input.password,
+            first_name=input.first_name,
+            last_name=input.last_name,
+            phone=input.phone,
+            program=input.program,
             ficha=input.ficha,
             language=to_model(input.language, models.Language) if input.language else None,
         )
@@ -155,15 +162,21 @@ class AuthMutation:
     @mutation(description="Sign in with e-mail and password. Failed attempts are throttled per account and per IP.")
     async def login(self, info: Info, input: LoginInput) -> LoginResult:
         issued = await auth.login(
-            info.context.require_session(), info.context.settings, email=input.email,
-            password=input.password, client_ip=info.context.meta.client_ip,
+            info.context.require_session(),
+            info.context.settings,
+            email=input.email,
+            password=input.password,
+            client_ip=info.context.meta.client_ip,
         )
         return AuthPayload.from_tokens(issued)
 
-    @mutation(description="Exchange a refresh token for a new pair. A spent token presented again revokes its whole family.")
+    @mutation(
+        description="Exchange a refresh token for a new pair. A spent token presented again revokes its whole family."
+    )
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> RefreshTokenResult:
         issued = await auth.refresh(
-            info.context.require_session(), info.context.settings,
+            info.context.require_session(),
+            info.context.settings,
             refresh_token=input.refresh_token,
         )
         return AuthPayload.from_tokens(issued)
@@ -171,40 +184,62 @@ class AuthMutation:
     @mutation(description="Sign out this session or every session.", permission=permissions.authenticated())
     async def logout(self, info: Info, input: LogoutInput) -> LogoutPayload:
         await auth.logout(
-            info.context.require_session(), info.context.require_principal(),
-            refresh_token=input.refresh_token, everywhere=input.everywhere,
+            info.context.require_session(),
+            info.context.require_principal(),
+            refresh_token=input.refresh_token,
+            everywhere=input.everywhere,
         )
         return LogoutPayload(ok=True)
 
     @mutation(description="Edit the caller's own profile.", permission=permissions.authenticated())
     async def update_me(self, info: Info, input: UpdateMeInput) -> UpdateMeResult:
-        changes = present(input, {"first_name": "firstName", "last_name": "lastName",
-                                  "phone": "phone", "program": "program", "ficha": "ficha",
-                                  "avatar_url": "avatarUrl"})
-        row = await auth.update_me(
-            info.context.require_session(), info.context.require_principal(), changes=changes
+        changes = present(
+            input,
+            {
+                "first_name": "firstName",
+                "last_name": "lastName",
+                "phone": "phone",
+                "program": "program",
+                "ficha": "ficha",
+                "avatar_url": "avatarUrl",
+            },
         )
+        row = await auth.update_me(info.context.require_session(), info.context.require_principal(), changes=changes)
         return MePayload(user=User.from_model(row))
 
-    @mutation(description="Change the caller's password; every other session is signed out.", permission=permissions.authenticated())
+    @mutation(
+        description="Change the caller's password; every other session is signed out.",
+        permission=permissions.authenticated(),
+    )
     async def change_password(self, info: Info, input: ChangePasswordInput) -> ChangePasswordResult:
         issued = await auth.change_password(
-            info.context.require_session(), info.context.settings,
-            info.context.require_principal(), current_password=input.current_password,
+            info.context.require_session(),
+            info.context.settings,
+            info.context.require_principal(),
+            current_password=input.current_password,
             new_password=input.new_password,
         )
         return AuthPayload.from_tokens(issued)
 
     @mutation(description="Change the caller's preferences.", permission=permissions.authenticated())
     async def update_my_settings(self, info: Info, input: UpdateMySettingsInput) -> UpdateMySettingsResult:
-        changes = present(input, {"timezone": "timezone", "notify_in_app": "notify_in_app",
-                                  "notify_email": "notify_email", "notify_push": "notify_push"})
+        changes = present(
+            input,
+            {
+                "timezone": "timezone",
+                "notify_in_app": "notify_in_app",
+                "notify_email": "notify_email",
+                "notify_push": "notify_push",
+            },
+        )
         if input.language is not None:
             changes["language"] = to_model(input.language.value, models.Language)
         if input.theme is not None:
             changes["theme"] = to_model(input.theme.value, models.Theme)
         row = await auth.update_settings(
-            info.context.require_session(), info.context.settings,
-            info.context.require_principal(), changes=changes,
+            info.context.require_session(),
+            info.context.settings,
+            info.context.require_principal(),
+            changes=changes,
         )
         return SettingsPayload(settings=UserSettings.from_model(row))

@@ -74,7 +74,9 @@ class StockDeltaInput:
 @strawberry.input(description="A manual stock change, applied only if the quantity is still `expectedQuantity`.")
 class AdjustItemStockInput:
     item_id: strawberry.ID = strawberry.field(description="The item.")
-    expected_quantity: int = strawberry.field(description="The quantity the caller saw; a different current value is a ConflictError.")
+    expected_quantity: int = strawberry.field(
+        description="The quantity the caller saw; a different current value is a ConflictError."
+    )
     delta: StockDeltaInput = strawberry.field(description="What changes.")
     reason: MovementReason = strawberry.field(description="RESTOCK, CORRECTION or LOSS.")
     note: str | None = strawberry.field(default=None, description="Free text for the ledger.")
@@ -100,11 +102,18 @@ AdjustItemStockResult = Annotated[
     strawberry.union("AdjustItemStockResult", description="The new stock, or why it was not applied."),
 ]
 
-_DESCRIPTIVE = {"name": "name", "internal_code": "internal_code", "serial_number": "serial_number",
-                "brand": "brand", "model": "model", "purchase_date": "purchase_date",
-                "warranty_expiry": "warranty_expiry",
-                "next_maintenance_date": "next_maintenance_date", "image_url": "image_url",
-                "notes": "notes"}
+_DESCRIPTIVE = {
+    "name": "name",
+    "internal_code": "internal_code",
+    "serial_number": "serial_number",
+    "brand": "brand",
+    "model": "model",
+    "purchase_date": "purchase_date",
+    "warranty_expiry": "warranty_expiry",
+    "next_maintenance_date": "next_maintenance_date",
+    "image_url": "image_url",
+    "notes": "notes",
+}
 
 
 @strawberry.type
@@ -112,16 +121,23 @@ class ItemMutation:
     @mutation(description="Register an item with its initial stock (INITIAL movement).", permission=MANAGERS)
     async def create_item(self, info: Info, input: CreateItemInput) -> ItemResult:
         row = await items.create_item(
-            info.context.require_session(), info.context.require_principal(),
+            info.context.require_session(),
+            info.context.require_principal(),
             environment_id=require_id(input.environment_id, "Environment", "environmentId"),
             item_type=to_model(input.item_type, models.ItemType),
             category=to_model(input.category, models.ItemCategory),
-            quantity=input.quantity, quantity_damaged=input.quantity_damaged,
-            quantity_missing=input.quantity_missing, name=input.name,
-            internal_code=input.internal_code, serial_number=input.serial_number,
-            brand=input.brand, model=input.model, purchase_date=input.purchase_date,
+            quantity=input.quantity,
+            quantity_damaged=input.quantity_damaged,
+            quantity_missing=input.quantity_missing,
+            name=input.name,
+            internal_code=input.internal_code,
+            serial_number=input.serial_number,
+            brand=input.brand,
+            model=input.model,
+            purchase_date=input.purchase_date,
             warranty_expiry=input.warranty_expiry,
-            next_maintenance_date=input.next_maintenance_date, image_url=input.image_url,
+            next_maintenance_date=input.next_maintenance_date,
+            image_url=input.image_url,
             notes=input.notes,
         )
         return ItemPayload(item=InventoryItem.from_model(row))
@@ -132,28 +148,41 @@ class ItemMutation:
         if input.category is not None:
             changes["category"] = to_model(input.category.value, models.ItemCategory)
         row = await items.update_item(
-            info.context.require_session(), info.context.require_principal(),
-            require_id(input.id, "InventoryItem", "id"), changes=changes,
+            info.context.require_session(),
+            info.context.require_principal(),
+            require_id(input.id, "InventoryItem", "id"),
+            changes=changes,
         )
         return ItemPayload(item=InventoryItem.from_model(row))
 
-    @mutation(description="Retire an item (never deleted; units on loan or in maintenance must be back).", permission=MANAGERS)
+    @mutation(
+        description="Retire an item (never deleted; units on loan or in maintenance must be back).", permission=MANAGERS
+    )
     async def retire_item(self, info: Info, input: RetireItemInput) -> ItemResult:
         row = await items.retire_item(
-            info.context.require_session(), info.context.require_principal(),
-            require_id(input.id, "InventoryItem", "id"), note=input.note,
+            info.context.require_session(),
+            info.context.require_principal(),
+            require_id(input.id, "InventoryItem", "id"),
+            note=input.note,
         )
         return ItemPayload(item=InventoryItem.from_model(row))
 
-    @mutation(description="Change an item's stock with compare-and-swap on its quantity; writes one ledger row.", permission=MANAGERS)
+    @mutation(
+        description="Change an item's stock with compare-and-swap on its quantity; writes one ledger row.",
+        permission=MANAGERS,
+    )
     async def adjust_item_stock(self, info: Info, input: AdjustItemStockInput) -> AdjustItemStockResult:
         row, movement = await items.adjust_item_stock(
-            info.context.require_session(), info.context.require_principal(),
+            info.context.require_session(),
+            info.context.require_principal(),
             require_id(input.item_id, "InventoryItem", "itemId"),
             expected_quantity=input.expected_quantity,
-            delta=items.StockDelta(quantity=input.delta.quantity, damaged=input.delta.damaged,
-                                   missing=input.delta.missing),
-            reason=to_model(input.reason, models.MovementReason), note=input.note,
+            delta=items.StockDelta(
+                quantity=input.delta.quantity, damaged=input.delta.damaged, missing=input.delta.missing
+            ),
+            reason=to_model(input.reason, models.MovementReason),
+            note=input.note,
         )
-        return AdjustItemStockPayload(item=InventoryItem.from_model(row),
-                                      movement=InventoryMovement.from_model(movement))
+        return AdjustItemStockPayload(
+            item=InventoryItem.from_model(row), movement=InventoryMovement.from_model(movement)
+        )

@@ -34,11 +34,17 @@ class ItemOrder:
     direction: SortDirection = strawberry.field(default=SortDirection.ASC, description="Direction.")
 
 
-@strawberry.input(description="Filters for items; all given conditions must hold. They narrow the caller's scope, never widen it.")
+@strawberry.input(
+    description="Filters for items; all given conditions must hold. They narrow the caller's scope, never widen it."
+)
 class ItemWhere:
-    environment_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Only items of these environments.")
+    environment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only items of these environments."
+    )
     categories: list[ItemCategory] | None = strawberry.field(default=None, description="Only these categories.")
-    statuses: list[ItemStatus] | None = strawberry.field(default=None, description="Only these statuses (default: ACTIVE only).")
+    statuses: list[ItemStatus] | None = strawberry.field(
+        default=None, description="Only these statuses (default: ACTIVE only)."
+    )
     item_types: list[ItemType] | None = strawberry.field(default=None, description="Only individual or group items.")
     search: str | None = strawberry.field(default=None, description="Text in name, internal code or serial number.")
     only_available: bool = strawberry.field(default=False, description="Only items with at least one available unit.")
@@ -72,16 +78,20 @@ class ItemQuery:
         row = await info.context.loaders.item_by_id.load(pk) if pk else None
         return InventoryItem.from_model(row) if row else None
 
-    @strawberry.field(description="Items the caller may see, filtered and ordered.", extensions=permissions.authenticated())
+    @strawberry.field(
+        description="Items the caller may see, filtered and ordered.", extensions=permissions.authenticated()
+    )
     def items(
-        self, info: Info,
+        self,
+        info: Info,
         where: Annotated[ItemWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[ItemOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[InventoryItem]:
         order = order_by or ItemOrder(field=ItemOrderField.NAME)
         stmt = items.items_query(info.context.require_principal(), _filters(where) if where else None)
-        key = sort_key(f"item:{order.field.value}", _COLUMNS[order.field], models.InventoryItem.id,
-                       order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before),
-                          InventoryItem.from_model)
+        key = sort_key(f"item:{order.field.value}", _COLUMNS[order.field], models.InventoryItem.id, order.direction)
+        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), InventoryItem.from_model)

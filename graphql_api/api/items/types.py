@@ -12,7 +12,7 @@ from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemT
 from graphql_api.api.loaders import child_connection
 from graphql_api.api.organization.types import Environment
 from graphql_api.api.pagination import Connection, PageArgs
-from graphql_api.api.relay import Node, encode_id
+from graphql_api.api.relay import Node, encode_id, required
 from graphql_api.api.users.types import User
 from graphql_api.db import models
 
@@ -64,34 +64,55 @@ class InventoryItem(Node):
     @classmethod
     def from_model(cls, row: models.InventoryItem) -> InventoryItem:
         return cls(
-            _model=row, id=encode_id("InventoryItem", row.id), name=row.name,
-            internal_code=row.internal_code, serial_number=row.serial_number,
-            category=to_api(row.category, ItemCategory), item_type=to_api(row.item_type, ItemType),
-            status=to_api(row.status, ItemStatus), condition=condition_of(row), brand=row.brand,
-            model=row.model, purchase_date=row.purchase_date, warranty_expiry=row.warranty_expiry,
+            _model=row,
+            id=encode_id("InventoryItem", row.id),
+            name=row.name,
+            internal_code=row.internal_code,
+            serial_number=row.serial_number,
+            category=to_api(row.category, ItemCategory),
+            item_type=to_api(row.item_type, ItemType),
+            status=to_api(row.status, ItemStatus),
+            condition=condition_of(row),
+            brand=row.brand,
+            model=row.model,
+            purchase_date=row.purchase_date,
+            warranty_expiry=row.warranty_expiry,
             last_maintenance_date=row.last_maintenance_date,
-            next_maintenance_date=row.next_maintenance_date, image_url=row.image_url,
-            notes=row.notes, quantity=row.quantity, quantity_damaged=row.quantity_damaged,
+            next_maintenance_date=row.next_maintenance_date,
+            image_url=row.image_url,
+            notes=row.notes,
+            quantity=row.quantity,
+            quantity_damaged=row.quantity_damaged,
             quantity_missing=row.quantity_missing,
             quantity_in_maintenance=row.quantity_in_maintenance,
-            quantity_on_loan=row.quantity_on_loan, quantity_available=row.quantity_available,
-            retired_at=row.retired_at, created_at=row.created_at, updated_at=row.updated_at,
+            quantity_on_loan=row.quantity_on_loan,
+            quantity_available=row.quantity_available,
+            retired_at=row.retired_at,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     @strawberry.field(description="The environment holding the item.")
     async def environment(self, info: Info) -> Environment:
         row = await info.context.loaders.environment_by_id.load(self._model.environment_id)
-        return Environment.from_model(row)
+        return Environment.from_model(required(row))
 
     @strawberry.field(description="Stock movements of this item, newest first.")
     def movements(
-        self, info: Info, first: First = None, after: After = None, last: Last = None,
+        self,
+        info: Info,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
         before: Before = None,
     ) -> Connection[InventoryMovement]:
         loaders = info.context.loaders
         return child_connection(
-            loaders.movement_pages_by_item, loaders.movement_count_by_item, self._model.id,
-            PageArgs(first, after, last, before), InventoryMovement.from_model,
+            loaders.movement_pages_by_item,
+            loaders.movement_count_by_item,
+            self._model.id,
+            PageArgs(first, after, last, before),
+            InventoryMovement.from_model,
         )
 
 
@@ -111,17 +132,23 @@ class InventoryMovement(Node):
     @classmethod
     def from_model(cls, row: models.InventoryMovement) -> InventoryMovement:
         return cls(
-            _model=row, id=encode_id("InventoryMovement", row.id),
-            reason=to_api(row.reason, MovementReason), delta_quantity=row.delta_quantity,
-            delta_damaged=row.delta_damaged, delta_missing=row.delta_missing,
-            delta_in_maintenance=row.delta_in_maintenance, delta_on_loan=row.delta_on_loan,
-            quantity_after=row.quantity_after, note=row.note, created_at=row.created_at,
+            _model=row,
+            id=encode_id("InventoryMovement", row.id),
+            reason=to_api(row.reason, MovementReason),
+            delta_quantity=row.delta_quantity,
+            delta_damaged=row.delta_damaged,
+            delta_missing=row.delta_missing,
+            delta_in_maintenance=row.delta_in_maintenance,
+            delta_on_loan=row.delta_on_loan,
+            quantity_after=row.quantity_after,
+            note=row.note,
+            created_at=row.created_at,
         )
 
     @strawberry.field(description="The item that moved.")
     async def item(self, info: Info) -> InventoryItem:
         row = await info.context.loaders.item_by_id.load(self._model.item_id)
-        return InventoryItem.from_model(row)
+        return InventoryItem.from_model(required(row))
 
     @strawberry.field(description="Who caused it, if visible to the caller.")
     async def actor(self, info: Info) -> User | None:

@@ -91,9 +91,14 @@ EnvironmentResult = Annotated[
 ]
 
 _CENTER_FIELDS = {"name": "name", "code": "code", "location": "location", "description": "description"}
-_ENVIRONMENT_FIELDS = {"name": "name", "code": "code", "location": "location",
-                       "capacity": "capacity", "is_warehouse": "is_warehouse",
-                       "description": "description"}
+_ENVIRONMENT_FIELDS = {
+    "name": "name",
+    "code": "code",
+    "location": "location",
+    "capacity": "capacity",
+    "is_warehouse": "is_warehouse",
+    "description": "description",
+}
 
 
 @strawberry.type
@@ -101,15 +106,19 @@ class OrganizationMutation:
     @mutation(description="Create a training center.", permission=ADMIN_ONLY)
     async def create_center(self, info: Info, input: CreateCenterInput) -> CenterResult:
         row = await organization.create_center(
-            info.context.require_session(), name=input.name, code=input.code,
-            location=input.location, description=input.description,
+            info.context.require_session(),
+            name=input.name,
+            code=input.code,
+            location=input.location,
+            description=input.description,
         )
         return CenterPayload(center=Center.from_model(row))
 
     @mutation(description="Change a center's name, code, location or description.", permission=ADMIN_ONLY)
     async def update_center(self, info: Info, input: UpdateCenterInput) -> CenterResult:
         row = await organization.update_center(
-            info.context.require_session(), require_id(input.id, "Center", "id"),
+            info.context.require_session(),
+            require_id(input.id, "Center", "id"),
             **present(input, _CENTER_FIELDS),
         )
         return CenterPayload(center=Center.from_model(row))
@@ -132,9 +141,13 @@ class OrganizationMutation:
     async def create_environment(self, info: Info, input: CreateEnvironmentInput) -> EnvironmentResult:
         row = await organization.create_environment(
             info.context.require_session(),
-            center_id=require_id(input.center_id, "Center", "centerId"), name=input.name,
-            code=input.code, location=input.location, capacity=input.capacity,
-            is_warehouse=input.is_warehouse, description=input.description,
+            center_id=require_id(input.center_id, "Center", "centerId"),
+            name=input.name,
+            code=input.code,
+            location=input.location,
+            capacity=input.capacity,
+            is_warehouse=input.is_warehouse,
+            description=input.description,
         )
         return EnvironmentPayload(environment=Environment.from_model(row))
 

@@ -12,9 +12,9 @@ from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
 from graphql_api.api.common import sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import SortDirection
+from graphql_api.api.organization.types import Center, Environment
 from graphql_api.api.pagination import Connection, PageArgs, connection
 from graphql_api.api.relay import decode_id, filter_ids
-from graphql_api.api.organization.types import Center, Environment
 from graphql_api.db import models
 from graphql_api.services import organization
 
@@ -72,20 +72,22 @@ _ENVIRONMENT_COLUMNS = {
 
 
 def environment_connection(
-    info: Info, where: organization.EnvironmentFilter | None, order: EnvironmentOrder | None,
+    info: Info,
+    where: organization.EnvironmentFilter | None,
+    order: EnvironmentOrder | None,
     args: PageArgs,
 ) -> Connection[Environment]:
     order = order or EnvironmentOrder(field=EnvironmentOrderField.NAME)
     stmt = organization.environments_query(info.context.require_principal(), where)
-    key = sort_key(f"environment:{order.field.value}", _ENVIRONMENT_COLUMNS[order.field],
-                   models.Environment.id, order.direction)
+    key = sort_key(
+        f"environment:{order.field.value}", _ENVIRONMENT_COLUMNS[order.field], models.Environment.id, order.direction
+    )
     return connection(info.context.db, stmt, key, args, Environment.from_model)
 
 
 @strawberry.type
 class OrganizationQuery:
-    @strawberry.field(description="One center by ID, if the caller may see it.",
-                      extensions=permissions.authenticated())
+    @strawberry.field(description="One center by ID, if the caller may see it.", extensions=permissions.authenticated())
     async def center(self, info: Info, id: NodeIdArg) -> Center | None:
         pk = decode_id(id, "Center")
         row = await info.context.loaders.center_by_id.load(pk) if pk else None
@@ -93,40 +95,52 @@ class OrganizationQuery:
 
     @strawberry.field(description="Centers the caller may see.", extensions=permissions.authenticated())
     def centers(
-        self, info: Info,
+        self,
+        info: Info,
         where: Annotated[CenterWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[CenterOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Center]:
         order = order_by or CenterOrder(field=CenterOrderField.NAME)
         stmt = organization.centers_query(
             info.context.require_principal(),
             organization.CenterFilter(search=where.search, is_active=where.is_active) if where else None,
         )
-        key = sort_key(f"center:{order.field.value}", _CENTER_COLUMNS[order.field],
-                       models.Center.id, order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before),
-                          Center.from_model)
+        key = sort_key(f"center:{order.field.value}", _CENTER_COLUMNS[order.field], models.Center.id, order.direction)
+        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), Center.from_model)
 
-    @strawberry.field(description="One environment by ID, if the caller may see it.",
-                      extensions=permissions.authenticated())
+    @strawberry.field(
+        description="One environment by ID, if the caller may see it.", extensions=permissions.authenticated()
+    )
     async def environment(self, info: Info, id: NodeIdArg) -> Environment | None:
         pk = decode_id(id, "Environment")
         row = await info.context.loaders.environment_by_id.load(pk) if pk else None
         return Environment.from_model(row) if row else None
 
-    @strawberry.field(description="Environments (rooms and warehouses) the caller may see.",
-                      extensions=permissions.authenticated())
+    @strawberry.field(
+        description="Environments (rooms and warehouses) the caller may see.", extensions=permissions.authenticated()
+    )
     def environments(
-        self, info: Info,
+        self,
+        info: Info,
         where: Annotated[EnvironmentWhere | None, strawberry.argument(description="Filters.")] = None,
-        order_by: Annotated[EnvironmentOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        order_by: Annotated[
+            EnvironmentOrder | None, strawberry.argument(description="Ordering (default: name).")
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Environment]:
         filters = None
         if where is not None:
             filters = organization.EnvironmentFilter(
                 center_ids=filter_ids(where.center_ids, "Center"),
-                is_warehouse=where.is_warehouse, is_active=where.is_active, search=where.search,
+                is_warehouse=where.is_warehouse,
+                is_active=where.is_active,
+                search=where.search,
             )
         return environment_connection(info, filters, order_by, PageArgs(first, after, last, before))

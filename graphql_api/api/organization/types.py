@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+
 import strawberry
 
 from graphql_api.api.arguments import After, Before, First, Last
 from graphql_api.api.context import Info
 from graphql_api.api.pagination import Connection, PageArgs
-from graphql_api.api.relay import Node, encode_id
+from graphql_api.api.relay import Node, encode_id, required
 from graphql_api.db import models
 
 
@@ -27,9 +28,15 @@ class Center(Node):
     @classmethod
     def from_model(cls, row: models.Center) -> Center:
         return cls(
-            _model=row, id=encode_id("Center", row.id), name=row.name, code=row.code,
-            location=row.location, description=row.description, is_active=row.is_active,
-            created_at=row.created_at, updated_at=row.updated_at,
+            _model=row,
+            id=encode_id("Center", row.id),
+            name=row.name,
+            code=row.code,
+            location=row.location,
+            description=row.description,
+            is_active=row.is_active,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     @strawberry.field(description="Environments of this center that the caller may see.")
@@ -45,7 +52,9 @@ class Center(Node):
         from graphql_api.services.organization import EnvironmentFilter
 
         return environment_connection(
-            info, EnvironmentFilter(center_ids=[self._model.id]), None,
+            info,
+            EnvironmentFilter(center_ids=[self._model.id]),
+            None,
             PageArgs(first, after, last, before),
         )
 
@@ -66,16 +75,23 @@ class Environment(Node):
     @classmethod
     def from_model(cls, row: models.Environment) -> Environment:
         return cls(
-            _model=row, id=encode_id("Environment", row.id), name=row.name, code=row.code,
-            location=row.location, capacity=row.capacity, description=row.description,
-            is_warehouse=row.is_warehouse, is_active=row.is_active, created_at=row.created_at,
+            _model=row,
+            id=encode_id("Environment", row.id),
+            name=row.name,
+            code=row.code,
+            location=row.location,
+            capacity=row.capacity,
+            description=row.description,
+            is_warehouse=row.is_warehouse,
+            is_active=row.is_active,
+            created_at=row.created_at,
             updated_at=row.updated_at,
         )
 
     @strawberry.field(description="The center this environment belongs to.")
     async def center(self, info: Info) -> Center:
         row = await info.context.loaders.center_by_id.load(self._model.center_id)
-        return Center.from_model(row)
+        return Center.from_model(required(row))
 
     @property
     def pk(self) -> uuid.UUID:

@@ -27,7 +27,9 @@ class CreateUserInput:
     role: Role = strawberry.field(description="Role of the account.")
     first_name: str = strawberry.field(description="Given name.")
     last_name: str = strawberry.field(description="Family name.")
-    environment_id: strawberry.ID | None = strawberry.field(default=None, description="Home environment; required (a warehouse) for ADMIN.")
+    environment_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Home environment; required (a warehouse) for ADMIN."
+    )
     phone: str | None = strawberry.field(default=None, description="Phone number.")
     program: str | None = strawberry.field(default=None, description="Training programme.")
     ficha: str | None = strawberry.field(default=None, description="Group number.")
@@ -37,7 +39,9 @@ class CreateUserInput:
 class UpdateUserInput:
     id: strawberry.ID = strawberry.field(description="The user.")
     role: strawberry.Maybe[Role] = strawberry.field(description="New role (revokes the user's tokens).")
-    environment_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(description="New home environment; null clears it (revokes tokens).")
+    environment_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
+        description="New home environment; null clears it (revokes tokens)."
+    )
     first_name: strawberry.Maybe[str] = strawberry.field(description="New given name.")
     last_name: strawberry.Maybe[str] = strawberry.field(description="New family name.")
     phone: strawberry.Maybe[str | None] = strawberry.field(description="New phone; null clears it.")
@@ -66,41 +70,60 @@ class UserMutation:
     @mutation(description="Create an account with any role.", permission=ADMIN_ONLY)
     async def create_user(self, info: Info, input: CreateUserInput) -> UserResult:
         row = await users.create_user(
-            info.context.require_session(), info.context.settings,
-            email=input.email, password=input.password, role=to_model(input.role, models.Role),
-            first_name=input.first_name, last_name=input.last_name,
+            info.context.require_session(),
+            info.context.settings,
+            email=input.email,
+            password=input.password,
+            role=to_model(input.role, models.Role),
+            first_name=input.first_name,
+            last_name=input.last_name,
             environment_id=optional_id(input.environment_id, "Environment", "environmentId"),
-            phone=input.phone, program=input.program, ficha=input.ficha,
+            phone=input.phone,
+            program=input.program,
+            ficha=input.ficha,
         )
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Change a user's role, home environment or profile.", permission=ADMIN_ONLY)
     async def update_user(self, info: Info, input: UpdateUserInput) -> UserResult:
-        changes = present(input, {"first_name": "first_name", "last_name": "last_name",
-                                  "phone": "phone", "program": "program", "ficha": "ficha"})
+        changes = present(
+            input,
+            {
+                "first_name": "first_name",
+                "last_name": "last_name",
+                "phone": "phone",
+                "program": "program",
+                "ficha": "ficha",
+            },
+        )
         if input.role is not None:
             changes["role"] = to_model(input.role.value, models.Role)
         if input.environment_id is not None:
-            changes["environment_id"] = optional_id(
-                input.environment_id.value, "Environment", "environmentId")
+            changes["environment_id"] = optional_id(input.environment_id.value, "Environment", "environmentId")
         row = await users.update_user(
-            info.context.require_session(), info.context.require_principal(),
-            require_id(input.id, "User", "id"), changes=changes,
+            info.context.require_session(),
+            info.context.require_principal(),
+            require_id(input.id, "User", "id"),
+            changes=changes,
         )
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Deactivate a user: sign-in is refused and every token is revoked.", permission=ADMIN_ONLY)
     async def deactivate_user(self, info: Info, input: UserIdInput) -> UserResult:
         row = await users.set_active(
-            info.context.require_session(), info.context.require_principal(),
-            require_id(input.id, "User", "id"), active=False,
+            info.context.require_session(),
+            info.context.require_principal(),
+            require_id(input.id, "User", "id"),
+            active=False,
         )
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Reactivate a deactivated user.", permission=ADMIN_ONLY)
     async def activate_user(self, info: Info, input: UserIdInput) -> UserResult:
         row = await users.set_active(
-            info.context.require_session(), info.context.require_principal(),
-            require_id(input.id, "User", "id"), active=True,
+            info.context.require_session(),
+            info.context.require_principal(),
+            require_id(input.id, "User", "id"),
+            active=True,
         )
         return UserPayload(user=User.from_model(row))

@@ -13,7 +13,7 @@ from graphql_api.api.common import sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import Role, SortDirection, to_model
 from graphql_api.api.pagination import Connection, PageArgs, connection
-from graphql_api.api.relay import decode_id, filter_ids
+from graphql_api.api.relay import decode_id, filter_ids, required
 from graphql_api.api.users.types import User, UserSettings
 from graphql_api.db import models
 from graphql_api.services import auth, users
@@ -36,7 +36,9 @@ class UserOrder:
 class UserWhere:
     roles: list[Role] | None = strawberry.field(default=None, description="Only these roles.")
     is_active: bool | None = strawberry.field(default=None, description="Only active or inactive users.")
-    environment_ids: list[strawberry.ID] | None = strawberry.field(default=None, description="Only users whose home is one of these.")
+    environment_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Only users whose home is one of these."
+    )
     search: str | None = strawberry.field(default=None, description="Text in first name, last name or e-mail.")
 
 
@@ -52,13 +54,12 @@ class UserQuery:
     @strawberry.field(description="The signed-in user.", extensions=permissions.authenticated())
     async def me(self, info: Info) -> User:
         row = await info.context.loaders.user_by_id.load(info.context.require_principal().id)
-        return User.from_model(row)
+        return User.from_model(required(row))
 
     @strawberry.field(description="The signed-in user's preferences.", extensions=permissions.authenticated())
     async def my_settings(self, info: Info) -> UserSettings:
         async with info.context.db() as session:
-            row = await auth.get_settings(session, info.context.settings,
-                                          info.context.require_principal().id)
+            row = await auth.get_settings(session, info.context.settings, info.context.require_principal().id)
         return UserSettings.from_model(row)
 
     @strawberry.field(description="One user by ID.", extensions=permissions.roles(models.Role.ADMIN_GENERAL))
@@ -69,10 +70,14 @@ class UserQuery:
 
     @strawberry.field(description="All users, filtered.", extensions=permissions.roles(models.Role.ADMIN_GENERAL))
     def users(
-        self, info: Info,
+        self,
+        info: Info,
         where: Annotated[UserWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[UserOrder | None, strawberry.argument(description="Ordering (default: last name).")] = None,
-        first: First = None, after: After = None, last: Last = None, before: Before = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[User]:
         order = order_by or UserOrder(field=UserOrderField.LAST_NAME)
         filters = None
@@ -84,7 +89,5 @@ class UserQuery:
                 search=where.search,
             )
         stmt = users.users_query(info.context.require_principal(), filters)
-        key = sort_key(f"user:{order.field.value}", _COLUMNS[order.field], models.User.id,
-                       order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before),
-                          User.from_model)
+        key = sort_key(f"user:{order.field.value}", _COLUMNS[order.field], models.User.id, order.direction)
+        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), User.from_model)

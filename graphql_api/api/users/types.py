@@ -22,7 +22,7 @@ class User(Node):
     last_name: str = strawberry.field(description="Family name.")
     phone: str | None = strawberry.field(description="Phone number.")
     program: str | None = strawberry.field(description="Training programme (students).")
-    ficha: str | None = strawberry.field(description="Group number (\"ficha\") of the programme.")
+    ficha: str | None = strawberry.field(description='Group number ("ficha") of the programme.')
     avatar_url: str | None = strawberry.field(description="Picture URL.")
     is_active: bool = strawberry.field(description="Deactivated users cannot sign in.")
     last_login_at: datetime | None = strawberry.field(description="Last successful sign-in.")
@@ -32,10 +32,19 @@ class User(Node):
     @classmethod
     def from_model(cls, row: models.User) -> User:
         return cls(
-            _model=row, id=encode_id("User", row.id), email=row.email, role=to_api(row.role, Role),
-            first_name=row.first_name, last_name=row.last_name, phone=row.phone,
-            program=row.program, ficha=row.ficha, avatar_url=row.avatar_url,
-            is_active=row.is_active, last_login_at=row.last_login_at, created_at=row.created_at,
+            _model=row,
+            id=encode_id("User", row.id),
+            email=row.email,
+            role=to_api(row.role, Role),
+            first_name=row.first_name,
+            last_name=row.last_name,
+            phone=row.phone,
+            program=row.program,
+            ficha=row.ficha,
+            avatar_url=row.avatar_url,
+            is_active=row.is_active,
+            last_login_at=row.last_login_at,
+            created_at=row.created_at,
             updated_at=row.updated_at,
         )
 
@@ -63,7 +72,10 @@ class UserSettings:
     @classmethod
     def from_model(cls, row: models.UserSettings) -> UserSettings:
         return cls(
-            language=to_api(row.language, Language), theme=to_api(row.theme, Theme),
-            timezone=row.timezone, notify_in_app=row.notify_in_app,
-            notify_email=row.notify_email, notify_push=row.notify_push,
+            language=to_api(row.language, Language),
+            theme=to_api(row.theme, Theme),
+            timezone=row.timezone,
+            notify_in_app=row.notify_in_app,
+            notify_email=row.notify_email,
+            notify_push=row.notify_push,
         )

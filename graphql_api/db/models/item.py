@@ -41,20 +41,15 @@ class InventoryItem(IdMixin, TimestampMixin, Base):
         CheckConstraint("quantity_in_maintenance >= 0", name="in_maintenance_non_negative"),
         CheckConstraint("quantity_on_loan >= 0", name="on_loan_non_negative"),
         CheckConstraint(
-            "quantity_damaged + quantity_missing + quantity_in_maintenance + quantity_on_loan"
-            " <= quantity",
+            "quantity_damaged + quantity_missing + quantity_in_maintenance + quantity_on_loan <= quantity",
             name="buckets_within_quantity",
         ),
-        CheckConstraint(
-            "item_type <> 'INDIVIDUAL' OR quantity <= 1", name="individual_single_unit"
-        ),
+        CheckConstraint("item_type <> 'INDIVIDUAL' OR quantity <= 1", name="individual_single_unit"),
         Index("ix_inventory_items_environment_id_name", "environment_id", "name"),
         Index("ix_inventory_items_category", "category"),
     )
 
-    environment_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("environments.id", ondelete="RESTRICT")
-    )
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"))
     name: Mapped[str] = mapped_column(String(100))
     internal_code: Mapped[str] = mapped_column(String(50), unique=True)
     serial_number: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -82,7 +77,8 @@ class InventoryItem(IdMixin, TimestampMixin, Base):
 
     @property
     def quantity_available(self) -> int:
-        return self.quantity - sum(getattr(self, bucket) for bucket in BUCKETS)
+        unavailable: int = sum(getattr(self, bucket) for bucket in BUCKETS)
+        return self.quantity - unavailable
 
 
 class InventoryMovement(IdMixin, Base):
@@ -97,9 +93,7 @@ class InventoryMovement(IdMixin, Base):
 
     item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inventory_items.id", ondelete="RESTRICT"))
     # Copied from the item so that scope filters need no join.
-    environment_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("environments.id", ondelete="RESTRICT")
-    )
+    environment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"))
     reason: Mapped[MovementReason] = mapped_column(str_enum(MovementReason, "reason", 24))
     delta_quantity: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     delta_damaged: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
@@ -114,6 +108,4 @@ class InventoryMovement(IdMixin, Base):
     loan_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     maintenance_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)

@@ -37,9 +37,7 @@ class User(IdMixin, TimestampMixin, Base):
     program: Mapped[str | None] = mapped_column(String(100))
     ficha: Mapped[str | None] = mapped_column(String(20))
     avatar_url: Mapped[str | None] = mapped_column(String(500))
-    environment_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("environments.id", ondelete="RESTRICT")
-    )
+    environment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("environments.id", ondelete="RESTRICT"))
     is_active: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Bumped on deactivation, role change and password change: every token carrying an
@@ -56,15 +54,11 @@ class User(IdMixin, TimestampMixin, Base):
 class UserSettings(TimestampMixin, Base):
     __tablename__ = "user_settings"
 
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True
-    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), primary_key=True)
     language: Mapped[Language] = mapped_column(
         str_enum(Language, "language", 2), server_default="ES", default=Language.ES
     )
-    theme: Mapped[Theme] = mapped_column(
-        str_enum(Theme, "theme", 10), server_default="SYSTEM", default=Theme.SYSTEM
-    )
+    theme: Mapped[Theme] = mapped_column(str_enum(Theme, "theme", 10), server_default="SYSTEM", default=Theme.SYSTEM)
     timezone: Mapped[str | None] = mapped_column(String(64))
     notify_in_app: Mapped[bool] = mapped_column(Boolean, server_default=true(), default=True)
     notify_email: Mapped[bool] = mapped_column(Boolean, server_default="false", default=False)
@@ -88,9 +82,7 @@ class RefreshToken(IdMixin, Base):
     family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token_version: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now(), nullable=False
-    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     spent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -106,7 +98,5 @@ class LoginThrottle(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
-    window_started_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), server_default=func.now()
-    )
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
