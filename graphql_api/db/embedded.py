@@ -50,6 +50,9 @@ def _run_as() -> str | None:
         return None
     pg_utils.ensure_user_exists(SYSTEM_USER)
     bin_dir = _bin_dir()
+    # The unprivileged user must be able to reach the binaries inside the virtualenv, which
+    # may sit under a private directory (mktemp -d is 0700).
+    pg_utils.ensure_prefix_permissions(bin_dir)
     readable = stat.S_IRGRP | stat.S_IROTH
     pg_utils.ensure_folder_permissions(bin_dir, readable | stat.S_IXGRP | stat.S_IXOTH)
     pg_utils.ensure_folder_permissions(bin_dir.parent / "lib", readable)
