@@ -8,6 +8,7 @@ import contextlib
 import getpass
 import logging
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -80,23 +81,34 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         host, port = args.host or settings.host, args.port or settings.port
         ide = " (GraphiQL: open it in a browser)" if settings.graphql_ide else ""
         print(f"\nGraphQL endpoint: http://{host}:{port}/graphql{ide}\n", flush=True)
-        uvicorn.run(
-            "graphql_api.app:app_factory",
-            factory=True,
-            host=host,
-            port=port,
-            workers=args.workers or settings.workers,
-            log_level=settings.log_level,
-            loop="uvloop",
-            http="httptools",
-            ws="websockets-sansio",
-            ws_max_size=64 * 1024,
-            timeout_graceful_shutdown=20,
-            proxy_headers=False,  # X-Forwarded-For is handled with TRUSTED_PROXIES
-            server_header=False,
-            access_log=False,
-        )
+        # After its graceful shutdown uvicorn restores the previous SIGTERM handler and raises
+        # the signal again; with the default handler the process died right there, before the
+        # embedded PostgreSQL above was stopped, with status -15. Exit normally instead.
+        previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            uvicorn.run(
+                "graphql_api.app:app_factory",
+                factory=True,
+                host=host,
+                port=port,
+                workers=args.workers or settings.workers,
+                log_level=settings.log_level,
+                loop="uvloop",
+                http="httptools",
+                ws="websockets-sansio",
+                ws_max_size=64 * 1024,
+                timeout_graceful_shutdown=20,
+                proxy_headers=False,  # X-Forwarded-For is handled with TRUSTED_PROXIES
+                server_header=False,
+                access_log=False,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous_sigterm)
     return 0
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:

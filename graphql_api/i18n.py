@@ -137,6 +137,7 @@ def negotiate(accept_language: str | None, default: str = "es") -> str:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        if tag in LANGUAGES and quality > best_q:
+        # q=0 means "not acceptable" (RFC 9110 §12.4.2), not "least preferred".
+        if tag in LANGUAGES and quality > 0 and quality > best_q:
             best, best_q = tag, quality
     return best

@@ -46,8 +46,11 @@ def _denied(info: Info, code: str, key: str) -> GraphQLError:
     """The error to raise; a database outage during authentication wins over UNAUTHENTICATED."""
     language = info.context.language
     error = info.context.auth_error
-    if error is not None and is_db_unavailable(error):
-        return GraphQLError(translate("error.db_unavailable", language), extensions={"code": "DB_UNAVAILABLE"})
+    reason = is_db_unavailable(error) if error is not None else None
+    if reason is not None:
+        return GraphQLError(
+            translate("error.db_unavailable", language), extensions={"code": "DB_UNAVAILABLE", "reason": reason}
+        )
     return GraphQLError(translate(key, language), extensions={"code": code})
 
 

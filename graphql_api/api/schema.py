@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
@@ -36,16 +37,36 @@ from graphql_api.api.validation_rules import RULES
 MAX_DEPTH = 10
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
+# graphql-core's hint: " Did you mean 'a', 'b' or 'c'?" (quoted names never contain "?").
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 Query = merge_types("Query", (NodeQuery, UserQuery, OrganizationQuery, ItemQuery, AuditQuery))
 Mutation = merge_types("Mutation", (AuthMutation, UserMutation, OrganizationMutation, ItemMutation))
+
+
+class ReportingParserCache(ParserCache):
+    """ParserCache parses on entering its hook, so a syntax or token-limit error escaped outside
+    the operation and reached the client without `extensions.code`. Leave failing documents to
+    strawberry's own parse step, which reports them inside the operation (ErrorCodes sees them)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        try:
+            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
+        except GraphQLError:
+            context.graphql_document = None
+        yield
 
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
         # strawberry's default would log every validation error with a traceback.
-        return None
+        # disable_field_suggestions only strips the hint of "Cannot query field"; argument,
+        # input-field, enum-value and type hints leak the schema just the same.
+        if self.config.disable_field_suggestions:
+            for error in errors:
+                error.message = SUGGESTION.sub("", error.message)
 
 
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
@@ -53,7 +74,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
     # and validation caches are module-level LRUs shared by every instance.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
         ErrorCodes,
-        lambda: ParserCache(maxsize=1000),
+        lambda: ReportingParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),

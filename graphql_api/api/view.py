@@ -112,6 +112,9 @@ class GraphQLView(GraphQL[Context, None]):
             value = orjson.loads(data)
         except (orjson.JSONDecodeError, UnicodeDecodeError, RecursionError, TypeError):
             raise BadJSON("invalid JSON") from None
+        if not isinstance(value, dict | list):
+            # strawberry calls .get() on the body: `null`, `1` or `"x"` would be a 500.
+            raise BadJSON("the body must be a JSON object")
         _check_structure(value)
         return value
 

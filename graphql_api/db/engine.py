@@ -64,7 +64,10 @@ def is_db_unavailable(error: BaseException) -> str | None:
         return "POOL_EXHAUSTED"
     original = getattr(error, "orig", None) or error
     name = type(original).__name__
-    if name in {"QueryCanceledError", "QueryCanceled"} or isinstance(original, TimeoutError):
+    # SQLAlchemy 2.1 turns asyncpg's QueryCanceledError into its generic dialect Error; the
+    # SQLSTATE survives on `sqlstate` (57014 query_canceled: statement_timeout fired).
+    sqlstate = getattr(original, "sqlstate", None)
+    if name in {"QueryCanceledError", "QueryCanceled"} or sqlstate == "57014" or isinstance(original, TimeoutError):
         return "TIMEOUT"
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return "CONNECTION"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth import passwords, tokens
@@ -21,6 +22,7 @@ from graphql_api.errors import (
     ValidationFailed,
 )
 from graphql_api.services import audit, throttle, validation
+from graphql_api.services.queries import raise_for_unique
 from graphql_api.services.unit_of_work import on_failure
 from graphql_api.settings import Settings
 
@@ -124,7 +126,13 @@ async def register(
         ficha=clean_ficha,
     )
     session.add(user)
-    await session.flush()
+    try:
+        # A concurrent registration of the same e-mail passes the check above; the unique
+        # constraint decides, and the loser gets the same answer as a sequential duplicate.
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise_for_unique(error, {"uq_users_email": ("email", "field.email_taken")})
     session.add(UserSettings(user_id=user.id, language=language or _default_language(settings)))
     audit.set_actor(session, user.id, user.role)
     return await _issue(session, settings, user)

@@ -236,11 +236,8 @@ async def update_item(
     if item.status is ItemStatus.RETIRED:
         raise Conflict("error.item_retired")
     errors = FieldErrors()
+    # name and internal_code are required in _clean_descriptive: one error per field.
     fields = _clean_descriptive(errors, changes)
-    if "name" in changes and fields.get("name") is None:
-        errors.add("name", "field.required")
-    if "internal_code" in changes and fields.get("internal_code") is None:
-        errors.add("internalCode", "field.required")
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(item, key, value)
@@ -364,26 +361,17 @@ async def apply_movement(
             if "individual_single" in name
             else "field.negative_result"
         )
+        if "buckets_within" in name and delta.quantity < 0:
+            # PostgreSQL tests CHECKs in name order, so a negative quantity trips buckets_within first.
+            current = await session.scalar(select(InventoryItem.quantity).where(InventoryItem.id == target))
+            if current is not None and current + delta.quantity < 0:
+                code = "field.negative_result"
         raise ValidationFailed.single("delta", code) from None
     if updated is None:
         await _explain_no_match(session, target, principal, expected_quantity)
     assert updated is not None
-    movement = InventoryMovement(
-        item_id=updated.id,
-        environment_id=updated.environment_id,
-        reason=reason,
-        delta_quantity=delta.quantity,
-        delta_damaged=delta.damaged,
-        delta_missing=delta.missing,
-        delta_in_maintenance=delta.in_maintenance,
-        delta_on_loan=delta.on_loan,
-        quantity_after=updated.quantity,
-        actor_id=actor_id,
-        note=note,
-        **_link_values(links),
-    )
-    session.add(movement)
-    await session.flush()
+    # Noted before the ledger row is flushed, so that the item (not its movement) is the
+    # audit entry's main entity.
     new = {name: getattr(updated, name) for name in _STOCK_FIELDS}
     old = {
         "quantity": updated.quantity - delta.quantity,
@@ -400,6 +388,22 @@ async def apply_movement(
         old={k: old[k] for k in changed},
         new={k: new[k] for k in changed},
     )
+    movement = InventoryMovement(
+        item_id=updated.id,
+        environment_id=updated.environment_id,
+        reason=reason,
+        delta_quantity=delta.quantity,
+        delta_damaged=delta.damaged,
+        delta_missing=delta.missing,
+        delta_in_maintenance=delta.in_maintenance,
+        delta_on_loan=delta.on_loan,
+        quantity_after=updated.quantity,
+        actor_id=actor_id,
+        note=note,
+        **_link_values(links),
+    )
+    session.add(movement)
+    await session.flush()
     return updated, movement
 
 

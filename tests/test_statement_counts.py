@@ -1,0 +1,156 @@
+"""The main queries send a fixed number of SQL statements, whatever the number of rows (no N+1).
+
+Every count includes the one statement that authenticates the caller (the user row joined with
+the home environment and the settings). Each test measures the same query over a small and a
+large data set and asserts the exact, equal number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from graphql_api.db import models
+from tests.conftest import Actor, Factory, GraphQLClient, gid
+
+ITEMS_WITH_NESTING = (
+    "{ items(first: 100) { edges { node { environment { center { name } } movements(first: 3) { totalCount } } } } }"
+)
+# 1 authentication
+# 2 the page of items (scoped, ordered, LIMIT 101)
+# 3 environment_by_id: one batch for every item's environment
+# 4 center_by_id: one batch for those environments' centers
+# 5 movement_count_by_item: one GROUP BY for every item's movements.totalCount
+ITEMS_WITH_NESTING_STATEMENTS = 5
+
+ENVIRONMENTS_WITH_CENTER = "{ environments(first: 50) { edges { node { center { name } } } } }"
+# 1 authentication, 2 the page of environments, 3 center_by_id (one batch)
+ENVIRONMENTS_WITH_CENTER_STATEMENTS = 3
+
+ITEMS_WITH_MOVEMENT_PAGES = """
+{ items(first: 100) { totalCount edges { node { name movements(first: 3) {
+  totalCount edges { node { reason actor { id } } }
+} } } } }
+"""
+# 1 authentication, 2 the page of items, 3 the items' totalCount, 4 movement_pages_by_item (one
+# windowed statement for every item), 5 movement_count_by_item, 6 user_by_id for the actors
+ITEMS_WITH_MOVEMENT_PAGES_STATEMENTS = 6
+
+
+async def grow(factory: Factory, total: int, environments: list[models.Environment], already: int) -> None:
+    """Add items until there are `total`, spread round-robin over `environments`, each with a
+    few extra ledger rows so that nested lists are not trivially empty."""
+    for n in range(already, total):
+        env = environments[n % len(environments)]
+        await factory.item(env, quantity=2 + n % 4, name=f"ITEM {n:03d}")
+
+
+async def count(gql: GraphQLClient, count_statements: Any, query: str, actor: Actor) -> tuple[int, dict[str, Any]]:
+    with count_statements() as counted:
+        data = await gql.data(query, token=actor)
+    return counted.value, data
+
+
+@pytest.fixture
+async def spread(factory: Factory) -> dict[str, Any]:
+    centers = [await factory.center(code=f"K{i}") for i in range(3)]
+    environments = [
+        await factory.environment(center, code=f"K{i}E{j}") for i, center in enumerate(centers) for j in range(3)
+    ]
+    return {
+        "centers": centers,
+        "environments": environments,
+        "admin_general": await factory.user(models.Role.ADMIN_GENERAL),
+        # Home in the first environment of the first center.
+        "student": await factory.user(models.Role.STUDENT, environments[0]),
+        "supervisor": await factory.user(models.Role.SUPERVISOR, environments[0]),
+    }
+
+
+async def test_items_with_environment_center_and_movement_count_as_admin_general(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
+) -> None:
+    actor = spread["admin_general"]
+    await grow(factory, 10, spread["environments"], 0)
+    small, data = await count(gql, count_statements, ITEMS_WITH_NESTING, actor)
+    assert len(data["items"]["edges"]) == 10
+    await grow(factory, 100, spread["environments"], 10)
+    large, data = await count(gql, count_statements, ITEMS_WITH_NESTING, actor)
+    assert len(data["items"]["edges"]) == 100
+    assert {e["node"]["movements"]["totalCount"] for e in data["items"]["edges"]} == {1}
+    assert len({e["node"]["environment"]["center"]["name"] for e in data["items"]["edges"]}) == 3
+    assert (small, large) == (ITEMS_WITH_NESTING_STATEMENTS, ITEMS_WITH_NESTING_STATEMENTS)
+
+
+async def test_items_with_nesting_as_student(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
+) -> None:
+    actor = spread["student"]
+    # Alternating between the student's room and a room of another center.
+    rooms = [spread["environments"][0], spread["environments"][3]]
+    await grow(factory, 4, rooms, 0)
+    small, data = await count(gql, count_statements, ITEMS_WITH_NESTING, actor)
+    assert len(data["items"]["edges"]) == 2
+    await grow(factory, 220, rooms, 4)
+    large, data = await count(gql, count_statements, ITEMS_WITH_NESTING, actor)
+    assert len(data["items"]["edges"]) == 100
+    assert (small, large) == (ITEMS_WITH_NESTING_STATEMENTS, ITEMS_WITH_NESTING_STATEMENTS)
+
+
+async def test_items_with_movement_pages_and_actors(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
+) -> None:
+    actor = spread["supervisor"]
+    await grow(factory, 6, spread["environments"], 0)
+    small, data = await count(gql, count_statements, ITEMS_WITH_MOVEMENT_PAGES, actor)
+    assert data["items"]["totalCount"] == 3  # items 0, 1, 2: the 3 rooms of the first center
+    await grow(factory, 120, spread["environments"], 6)
+    large, data = await count(gql, count_statements, ITEMS_WITH_MOVEMENT_PAGES, actor)
+    assert data["items"]["totalCount"] == 42  # n % 9 < 3 for n < 120
+    assert all(e["node"]["movements"]["edges"][0]["node"]["actor"] is None for e in data["items"]["edges"])
+    assert (small, large) == (ITEMS_WITH_MOVEMENT_PAGES_STATEMENTS, ITEMS_WITH_MOVEMENT_PAGES_STATEMENTS)
+
+
+async def test_environments_with_center(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
+) -> None:
+    actor = spread["admin_general"]
+    small, data = await count(gql, count_statements, ENVIRONMENTS_WITH_CENTER, actor)
+    assert len(data["environments"]["edges"]) == 9
+    for i in range(12):
+        center = await factory.center(code=f"M{i}")
+        for j in range(4):
+            await factory.environment(center, code=f"M{i}E{j}")
+    large, data = await count(gql, count_statements, ENVIRONMENTS_WITH_CENTER, actor)
+    assert len(data["environments"]["edges"]) == 50
+    assert (small, large) == (ENVIRONMENTS_WITH_CENTER_STATEMENTS, ENVIRONMENTS_WITH_CENTER_STATEMENTS)
+
+
+@pytest.mark.parametrize("role", ["admin_general", "student"])
+async def test_single_object_lookups(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any], role: str
+) -> None:
+    actor: Actor = spread[role]
+    item = await factory.item(spread["environments"][0], quantity=3)
+    item_id = gid("InventoryItem", item.id)
+    lookups = {
+        # 1 authentication + 1 item_by_id
+        f'{{ node(id: "{item_id}") {{ id ... on InventoryItem {{ name }} }} }}': 2,
+        f'{{ item(id: "{item_id}") {{ id name quantityAvailable }} }}': 2,
+        # 1 authentication + 1 user_by_id
+        "{ me { id email role } }": 2,
+        # + environment_by_id + center_by_id
+        f'{{ item(id: "{item_id}") {{ environment {{ center {{ code }} }} }} }}': 4,
+        # + movement pages + movement count, batched by loader
+        f'{{ item(id: "{item_id}") {{ movements(first: 5) {{ totalCount edges {{ node {{ reason }} }} }} }} }}': 4,
+    }
+    for query, expected in lookups.items():
+        measured, data = await count(gql, count_statements, query, actor)
+        assert all(value is not None for value in data.values()), query
+        assert measured == expected, query
+    # More rows elsewhere change nothing.
+    await grow(factory, 30, spread["environments"], 0)
+    for query, expected in lookups.items():
+        measured, _ = await count(gql, count_statements, query, actor)
+        assert measured == expected, query
