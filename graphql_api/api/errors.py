@@ -11,6 +11,7 @@ INTERNAL errors are masked and logged with the request id.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,6 +136,20 @@ _TOP_LEVEL_CODES: dict[type[errors.DomainError], str] = {
 }
 
 
+# strawberry's message for `null` sent to a non-nullable update field embeds Python reprs of
+# the type (enum definitions and all); clients get a plain sentence instead.
+_MAYBE_NULL = re.compile(r"cannot be explicitly set to null")
+_FIELD_NAME = re.compile(r"(?:Field|Argument) '(\w+)'")
+
+
+def _public_message(error: GraphQLError) -> str:
+    if _MAYBE_NULL.search(error.message):
+        named = _FIELD_NAME.search(error.message)
+        target = f"'{named.group(1)}'" if named else "This field"
+        return f"{target} cannot be null; leave it out to keep the current value."
+    return error.message
+
+
 def _unwrap(error: GraphQLError) -> BaseException | None:
     original: BaseException | None = error.original_error
     # graphql-core wraps errors raised in resolvers; a GraphQLError raised on purpose keeps
@@ -152,7 +167,7 @@ def format_error(error: GraphQLError, language: str, request_id: str | None) -> 
         original = None
     if original is None:
         extensions.setdefault("code", "BAD_REQUEST")
-        return _rebuild(error, error.message, extensions)
+        return _rebuild(error, _public_message(error), extensions)
     if isinstance(original, errors.DomainError):
         code = _TOP_LEVEL_CODES.get(type(original), "BAD_REQUEST")
         extra: dict[str, Any] = {"code": code}

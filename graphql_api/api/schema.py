@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -58,6 +58,21 @@ class ReportingParserCache(ParserCache):
         yield
 
 
+class RequireOperationName(SchemaExtension):
+    """A document with several operations must say which one to run (GraphQL spec,
+    GetOperation); strawberry would silently run the first one."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and context._provided_operation_name is None:  # no public accessor
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                error = GraphQLError("Must provide operation name if query contains multiple operations.")
+                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        yield
+
+
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
@@ -76,6 +91,7 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         ErrorCodes,
         lambda: ReportingParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
+        RequireOperationName,  # after ValidationCache, which overwrites the error list
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

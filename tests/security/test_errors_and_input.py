@@ -507,3 +507,43 @@ def test_s37_no_unverified_jwt_decoding() -> None:
         if re.search(r"verify_signature|get_unverified|algorithms\s*=\s*None", path.read_text())
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"query": "mutation { updateMySettings(input: {theme: null}) { __typename } }"}, "'theme'"),
+        ({"query": "mutation { updateMe(input: {firstName: null}) { __typename } }"}, "'firstName'"),
+        (
+            {
+                "query": "mutation ($i: UpdateMySettingsInput!) { updateMySettings(input: $i) { __typename } }",
+                "variables": {"i": {"language": None}},
+            },
+            "This field",
+        ),
+    ],
+)
+async def test_null_for_a_non_nullable_update_field_is_a_plain_bad_request(
+    client: httpx.AsyncClient, world: World, body: dict[str, Any], field: str
+) -> None:
+    response = await client.post("/graphql", json=body, headers={"authorization": f"Bearer {world.student.token}"})
+    result = response.json()
+    assert error_codes(result) == ["BAD_REQUEST"]
+    message = result["errors"][0]["message"]
+    assert message == f"{field} cannot be null; leave it out to keep the current value."
+    assert "Strawberry" not in response.text
+    assert "Maybe[" not in response.text
+
+
+async def test_several_operations_need_an_operation_name(gql: GraphQLClient, world: World) -> None:
+    document = "query A { me { id } } query B { __typename }"
+    result = await gql.execute(document, token=world.student)
+    assert result["data"] is None
+    assert error_codes(result) == ["BAD_REQUEST"]
+    assert "operation name" in result["errors"][0]["message"]
+    response = await gql.http.post(
+        "/graphql",
+        json={"query": document, "operationName": "B"},
+        headers={"authorization": f"Bearer {world.student.token}"},
+    )
+    assert response.json() == {"data": {"__typename": "Query"}}
