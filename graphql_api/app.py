@@ -11,16 +11,18 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.datastructures import MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphql_api.api.schema import build_schema
 from graphql_api.api.view import GraphQLView
-from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker
+from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker, statement_counter
 from graphql_api.db.migrate import is_at_head
 from graphql_api.settings import Settings
 
@@ -63,6 +65,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         await engine.dispose()
 
     middleware = []
+    if settings.count_statements:
+        middleware.append(Middleware(CountStatements))
     if settings.cors_origins:
         middleware.append(
             Middleware(
@@ -104,6 +108,33 @@ async def readiness(engine: AsyncEngine) -> Response:
     if not at_head:
         return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "behind"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": "head"})
+
+
+class CountStatements:
+    """COUNT_STATEMENTS mode (benchmarks): report the SQL statements and transactions of each
+    HTTP request in `x-sql-statements` / `x-sql-transactions` response headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        counter = [0, 0]
+        token = statement_counter.set(counter)
+
+        async def send_with_counts(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["x-sql-statements"] = str(counter[0])
+                headers["x-sql-transactions"] = str(counter[1])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_counts)
+        finally:
+            statement_counter.reset(token)
 
 
 def app_factory() -> Starlette:

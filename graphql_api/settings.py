@@ -93,6 +93,7 @@ class Settings:
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 15_000
     count_statements: bool = False
+    max_page_size: int = 100
 
     env_file_values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -158,6 +159,7 @@ class Settings:
             db_connect_timeout_seconds=_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
             count_statements=_bool(env, "COUNT_STATEMENTS", False),
+            max_page_size=_int(env, "MAX_PAGE_SIZE", 100, minimum=1),
             env_file_values=file_values,
         )
         settings.validate()
@@ -167,6 +169,8 @@ class Settings:
         """Refuse configurations that are unsafe or cannot work."""
         if "*" in self.cors_origins:
             raise SettingsError("CORS_ORIGINS must list origins explicitly; '*' is not allowed")
+        if self.max_page_size > 1000:
+            raise SettingsError("MAX_PAGE_SIZE may be at most 1000")
         if self.default_language not in {"es", "en"}:
             raise SettingsError("DEFAULT_LANGUAGE must be es or en")
         try:

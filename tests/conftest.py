@@ -170,6 +170,7 @@ def gql(client: httpx.AsyncClient) -> GraphQLClient:
 @dataclass
 class StatementCount:
     value: int = 0
+    transactions: int = 0
 
 
 @pytest.fixture
@@ -178,14 +179,14 @@ def count_statements() -> Any:
 
     @contextlib.contextmanager
     def counting() -> Iterator[StatementCount]:
-        cell = [0]
+        cell = [0, 0]
         result = StatementCount()
         reset = statement_counter.set(cell)
         try:
             yield result
         finally:
             statement_counter.reset(reset)
-            result.value = cell[0]
+            result.value, result.transactions = cell
 
     return counting
 

@@ -18,11 +18,10 @@ ITEMS_WITH_NESTING = (
     "{ items(first: 100) { edges { node { environment { center { name } } movements(first: 3) { totalCount } } } } }"
 )
 # 1 authentication
-# 2 the page of items (scoped, ordered, LIMIT 101)
-# 3 environment_by_id: one batch for every item's environment
-# 4 center_by_id: one batch for those environments' centers
-# 5 movement_count_by_item: one GROUP BY for every item's movements.totalCount
-ITEMS_WITH_NESTING_STATEMENTS = 5
+# 2 the page of items (scoped, ordered, LIMIT 101), joined with each item's environment and
+#   center, which prime environment_by_id and center_by_id (no statement for them)
+# 3 movement_count_by_item: one GROUP BY for every item's movements.totalCount
+ITEMS_WITH_NESTING_STATEMENTS = 3
 
 ENVIRONMENTS_WITH_CENTER = "{ environments(first: 50) { edges { node { center { name } } } } }"
 # 1 authentication, 2 the page of environments, 3 center_by_id (one batch)
@@ -154,3 +153,29 @@ async def test_single_object_lookups(
     for query, expected in lookups.items():
         measured, _ = await count(gql, count_statements, query, actor)
         assert measured == expected, query
+
+
+ADJUST = """mutation ($id: ID!, $q: Int!) {
+  adjustItemStock(input: {itemId: $id, expectedQuantity: $q, delta: {quantity: 1}, reason: RESTOCK}) {
+    __typename ... on AdjustItemStockPayload { item { quantity } }
+  }
+}"""
+
+
+async def test_each_request_is_one_transaction(
+    gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
+) -> None:
+    """Authentication, the reads and a mutation's writes share the request's one transaction."""
+    actor: Actor = spread["admin_general"]
+    await grow(factory, 20, spread["environments"], 0)
+    item = await factory.item(spread["environments"][0], quantity=3)
+    item_id = gid("InventoryItem", item.id)
+    for query in (f'{{ node(id: "{item_id}") {{ id }} }}', ITEMS_WITH_NESTING, "{ me { id } }"):
+        with count_statements() as counted:
+            await gql.data(query, token=actor)
+        assert counted.transactions == 1, query
+    with count_statements() as counted:
+        data = await gql.data(ADJUST, {"id": item_id, "q": 3}, token=actor)
+    assert data["adjustItemStock"] == {"__typename": "AdjustItemStockPayload", "item": {"quantity": 4}}
+    # authentication, the compare-and-swap UPDATE, the ledger row, the audit row
+    assert (counted.value, counted.transactions) == (4, 1)

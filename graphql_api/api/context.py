@@ -1,22 +1,25 @@
-"""Per-request context: the caller, a session *factory*, loaders, and request metadata.
+"""Per-request context: the caller, the request's database handle, loaders, metadata.
 
-Sibling fields resolve concurrently and an AsyncSession must not be shared between tasks, so
-the context holds a factory: each query resolver and each loader batch opens a short session,
-and each mutation runs in the one transaction `session` points to while it executes.
+Authentication is lazy: the view only decodes the bearer token (no I/O); the first field that
+needs the caller (a permission check) loads the user row, once per request. Requests that
+fail before execution, and public operations such as `login`, never touch the database for it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from graphql_api.api.database import RequestDatabase
 from graphql_api.auth.scope import Principal
+from graphql_api.auth.tokens import AccessClaims
 from graphql_api.services.audit import RequestMeta
 from graphql_api.settings import Settings
 
@@ -29,18 +32,43 @@ class Context:
     request: Request | WebSocket
     response: Response | None
     settings: Settings
-    db: async_sessionmaker[AsyncSession]
-    principal: Principal | None
+    db: RequestDatabase
     language: str
     meta: RequestMeta
     loaders: Loaders
-    # Why authentication failed when it failed for a reason other than a bad token
-    # (the database was unreachable): permissions report it instead of UNAUTHENTICATED.
+    claims: AccessClaims | None = None
+    principal: Principal | None = None
+    # Why authentication failed when the cause was not the token (the database was
+    # unreachable): permissions report DB_UNAVAILABLE instead of UNAUTHENTICATED.
     auth_error: BaseException | None = None
+    # The mutation's transaction while a mutation resolver runs.
     session: AsyncSession | None = None
     # Set by strawberry from the WebSocket `connection_init` payload.
     connection_params: object = None
+    _authenticated: asyncio.Future[Principal | None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    async def authenticate(self) -> Principal | None:
+        """The caller, loaded at most once per request (concurrent callers share the load)."""
+        if self._authenticated is None:
+            self._authenticated = asyncio.ensure_future(self._load_principal())
+        return await asyncio.shield(self._authenticated)
+
+    async def _load_principal(self) -> Principal | None:
+        from graphql_api.services import auth
+
+        if self.claims is None:
+            return None
+        try:
+            async with self.db() as session:
+                principal = await auth.load_principal(session, self.claims)
+        except Exception as error:
+            self.auth_error = error
+            return None
+        self.principal = principal
+        if principal is not None and principal.language:
+            self.language = principal.language
+        return principal
 
     def require_principal(self) -> Principal:
         # Permissions run before resolvers, so this only fails on a missing permission.

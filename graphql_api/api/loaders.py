@@ -6,15 +6,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Select, false, func, select, true
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
+from graphql_api.api.database import RequestDatabase
 from graphql_api.api.pagination import (
     Connection,
-    Lazy,
     Page,
     PageArgs,
     SortKey,
@@ -32,14 +31,15 @@ from graphql_api.db.models import (
     User,
 )
 
+if TYPE_CHECKING:
+    from graphql_api.api.context import Context
+
 T = TypeVar("T")
 # Loaders of an anonymous request see nothing: a home-less student's scope is empty.
 ANONYMOUS = Principal(uuid.UUID(int=0), Role.STUDENT, None, None, language="es", token_version=0)
 
 
-def by_id(
-    db: async_sessionmaker[AsyncSession], query: Callable[[Sequence[uuid.UUID]], Select[Any]]
-) -> DataLoader[uuid.UUID, Any]:
+def by_id(db: RequestDatabase, query: Callable[[Sequence[uuid.UUID]], Select[Any]]) -> DataLoader[uuid.UUID, Any]:
     async def load(keys: list[uuid.UUID]) -> list[Any]:
         async with db() as session:
             rows = (await session.scalars(query(keys))).all()
@@ -56,7 +56,7 @@ class ChildPageKey:
 
 
 def child_pages(
-    db: async_sessionmaker[AsyncSession],
+    db: RequestDatabase,
     model: Any,
     parent_column: Any,
     conditions: Callable[[], list[Any]],
@@ -88,7 +88,7 @@ def child_pages(
 
 
 def child_counts(
-    db: async_sessionmaker[AsyncSession], parent_column: Any, conditions: Callable[[], list[Any]]
+    db: RequestDatabase, parent_column: Any, conditions: Callable[[], list[Any]]
 ) -> DataLoader[uuid.UUID, int]:
     async def load(keys: list[uuid.UUID]) -> list[int]:
         async with db() as session:
@@ -110,12 +110,26 @@ MOVEMENTS_NEWEST_FIRST = SortKey(
 
 
 class Loaders:
-    """All loaders of one request, created lazily (most requests use few of them)."""
+    """All loaders of one request, created lazily (most requests use few of them).
 
-    def __init__(self, db: async_sessionmaker[AsyncSession], principal: Principal | None) -> None:
-        self._db = db
-        self._principal = principal or ANONYMOUS
+    A loader captures the caller's scope when it is created, which happens in a resolver,
+    after the field's permission check has authenticated the caller.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._db = context.db
         self._cache: dict[str, DataLoader[Any, Any]] = {}
+
+    @property
+    def _principal(self) -> Principal:
+        return self._context.principal or ANONYMOUS
+
+    def prime_many(self, name: str, rows: Any) -> None:
+        """Seed a by-id loader with rows already loaded by a wider query (no extra SQL)."""
+        loader = getattr(self, name)
+        for row in rows:
+            loader.prime(row.id, row)
 
     def _get(self, name: str, factory: Callable[[], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
         loader = self._cache.get(name)
@@ -208,16 +222,13 @@ def child_connection(
     parent_id: uuid.UUID,
     args: PageArgs,
     to_node: Callable[[Any], Any],
+    max_size: int,
 ) -> Connection[Any]:
     """A nested connection (e.g. `item.movements`) served by batched loaders."""
-    args = args.checked()
+    args = args.checked(max_size)
     if args.cursor is not None:
         decode_cursor(MOVEMENTS_NEWEST_FIRST, args.cursor)
 
-    async def load_page() -> Page[Any]:
-        return await pages.load(ChildPageKey(parent_id, args))
-
-    async def load_count() -> int:
-        return await counts.load(parent_id)
-
-    return Connection(_page=Lazy(load_page), _count=Lazy(load_count), _to_node=to_node)
+    key = ChildPageKey(parent_id, args)
+    # Loader futures, not coroutines: one per item of the parent list, and no task each.
+    return Connection(_page=lambda: pages.load(key), _count=lambda: counts.load(parent_id), _to_node=to_node)

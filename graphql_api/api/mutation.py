@@ -25,7 +25,7 @@ from graphql_api.api.context import Context, Info
 from graphql_api.db.engine import is_db_unavailable
 from graphql_api.db.models import AuditOutcome, Role
 from graphql_api.errors import DomainError
-from graphql_api.services import audit
+from graphql_api.services import audit, unit_of_work
 from graphql_api.services.unit_of_work import commit_callbacks, failure_effects
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,12 @@ class TransactionalMutation(FieldExtension):
         operation = info.field_name
         started = time.perf_counter()
         session: AsyncSession | None = None
+        # Load the caller first: the permission check inside the transaction then finds it
+        # done, and the user row is read in the same connection the transaction will use.
+        await context.authenticate()
         try:
-            async with context.db.begin() as session:
+            async with context.db.transaction() as session:
+                _reset_unit_of_work(session)
                 context.session = session
                 result = await next_(source, info, **kwargs)
                 await audit.write_entry(
@@ -89,21 +93,29 @@ class TransactionalMutation(FieldExtension):
         else:
             outcome, code = AuditOutcome.FAILURE, "INTERNAL"
         effects = failure_effects(failed_session) if failed_session is not None else []
+        actor = _actor(context, failed_session)
         try:
-            async with context.db.begin() as session:
+            async with context.db.transaction() as session:
+                _reset_unit_of_work(session)
                 for effect in effects:
                     await effect(session)
                 await audit.write_entry(
                     session,
                     operation=operation,
                     outcome=outcome,
-                    actor=_actor(context, failed_session),
+                    actor=actor,
                     meta=context.meta,
                     duration_ms=_elapsed_ms(started),
                     error_code=code,
                 )
         except Exception:
             log.exception("could not record the failure of %s", operation)
+
+
+def _reset_unit_of_work(session: AsyncSession) -> None:
+    # The session lives for the whole request; each mutation starts with clean bookkeeping.
+    for key in (audit.CHANGES_KEY, audit.ACTOR_KEY, *unit_of_work.KEYS):
+        session.info.pop(key, None)
 
 
 def _elapsed_ms(started: float) -> int:

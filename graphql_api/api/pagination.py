@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
 
 import orjson
 import strawberry
@@ -22,6 +23,9 @@ from graphql import GraphQLError
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+if TYPE_CHECKING:
+    from graphql_api.api.context import Context
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -41,12 +45,12 @@ class PageArgs:
     last: int | None = None
     before: str | None = None
 
-    def checked(self) -> PageArgs:
+    def checked(self, max_size: int = MAX_PAGE_SIZE) -> PageArgs:
         if self.first is not None and self.last is not None:
             raise _bad_request("Pass either `first` or `last`, not both.")
         for name, value in (("first", self.first), ("last", self.last)):
-            if value is not None and not 0 <= value <= MAX_PAGE_SIZE:
-                raise _bad_request(f"`{name}` must be between 0 and {MAX_PAGE_SIZE}.")
+            if value is not None and not 0 <= value <= max_size:
+                raise _bad_request(f"`{name}` must be between 0 and {max_size}.")
         if self.last is not None and self.after is not None:
             raise _bad_request("`after` goes with `first`; use `before` with `last`.")
         if self.first is not None and self.before is not None:
@@ -138,9 +142,18 @@ def order_by(sort: SortKey, backward: bool) -> list[Any]:
 @dataclass(slots=True)
 class Page(Generic[RowT]):
     rows: list[RowT]
-    cursors: list[str]
+    sort: SortKey | None
     has_next_page: bool
     has_previous_page: bool
+
+    def cursor(self, row: RowT) -> str:
+        # Encoded on demand: most clients ask for a page's end cursor only.
+        assert self.sort is not None
+        return encode_cursor(self.sort, row)
+
+
+def empty_page() -> Page[Any]:
+    return Page([], None, False, False)
 
 
 def build_page(rows: list[RowT], sort: SortKey, args: PageArgs) -> Page[RowT]:
@@ -149,10 +162,9 @@ def build_page(rows: list[RowT], sort: SortKey, args: PageArgs) -> Page[RowT]:
     rows = rows[:limit]
     if args.backward:
         rows.reverse()
-    cursors = [encode_cursor(sort, row) for row in rows]
     if args.backward:
-        return Page(rows, cursors, has_next_page=args.before is not None, has_previous_page=has_more)
-    return Page(rows, cursors, has_next_page=has_more, has_previous_page=args.after is not None)
+        return Page(rows, sort, has_next_page=args.before is not None, has_previous_page=has_more)
+    return Page(rows, sort, has_next_page=has_more, has_previous_page=args.after is not None)
 
 
 def page_statement(stmt: Select[Any], sort: SortKey, args: PageArgs) -> Select[Any]:
@@ -167,7 +179,7 @@ def count_statement(stmt: Select[Any]) -> Select[int]:
 
 async def fetch_page(session: AsyncSession, stmt: Select[Any], sort: SortKey, args: PageArgs) -> Page[Any]:
     if args.limit == 0:
-        return Page([], [], False, False)
+        return empty_page()
     rows = list((await session.scalars(page_statement(stmt, sort, args))).all())
     return build_page(rows, sort, args)
 
@@ -183,7 +195,7 @@ async def fetch_pages_by_parent(
 ) -> dict[uuid.UUID, Page[Any]]:
     """One page of children for each parent, in one statement (window function)."""
     if args.limit == 0 or not parent_ids:
-        return {parent: Page([], [], False, False) for parent in parent_ids}
+        return {parent: empty_page() for parent in parent_ids}
     stmt = select(
         model,
         func.row_number().over(partition_by=parent_column, order_by=order_by(sort, args.backward)).label("position"),
@@ -203,17 +215,46 @@ async def fetch_pages_by_parent(
     return {parent: build_page(rows, sort, args) for parent, rows in grouped.items()}
 
 
+A = TypeVar("A")
+B = TypeVar("B")
+MaybeAwaitable: TypeAlias = A | Awaitable[A]
+
+
+def then(value: MaybeAwaitable[A], fn: Callable[[A], B]) -> MaybeAwaitable[B]:
+    """`fn(value)` now if `value` is ready, else an awaitable of it.
+
+    Resolvers return this instead of being `async def`: graphql-core awaits what needs
+    awaiting, and values already at hand (primed loaders, a loaded page) cost no task.
+    """
+    if isinstance(value, asyncio.Future):
+        if value.done():
+            return fn(cast(A, value.result()))
+        return _after(value, fn)
+    if inspect.isawaitable(value):
+        return _after(cast(Awaitable[A], value), fn)
+    return fn(value)
+
+
+def when_loaded(value: Awaitable[A], fn: Callable[[A], B]) -> MaybeAwaitable[B]:
+    """`then` for a DataLoader future (typed for it)."""
+    return then(value, fn)
+
+
+async def _after(value: Awaitable[A], fn: Callable[[A], B]) -> B:
+    return fn(await value)
+
+
 class Lazy(Generic[RowT]):
-    """An awaitable computed at most once, on first await (shared by sibling fields)."""
+    """A value computed at most once, on first use (shared by sibling fields)."""
 
     def __init__(self, factory: Callable[[], Awaitable[RowT]]) -> None:
         self._factory = factory
         self._task: asyncio.Future[RowT] | None = None
 
-    def __await__(self) -> Any:
+    def get(self) -> MaybeAwaitable[RowT]:
         if self._task is None:
             self._task = asyncio.ensure_future(self._factory())
-        return self._task.__await__()
+        return self._task
 
 
 @strawberry.type(description="Where a page sits in its list (Relay).")
@@ -226,55 +267,76 @@ class PageInfo:
 
 @strawberry.type(description="One item of a connection with its cursor.")
 class Edge(Generic[NodeT]):
-    cursor: str = strawberry.field(description="Pass as `after`/`before` to page from here.")
+    _row: strawberry.Private[Any]
+    _page: strawberry.Private[Page[Any]]
     node: NodeT = strawberry.field(description="The item.")
+
+    @strawberry.field(description="Pass as `after`/`before` to page from here.")
+    def cursor(self) -> str:
+        return self._page.cursor(self._row)
 
 
 @strawberry.type(description="A page of a list, with cursors and the total count (Relay).")
 class Connection(Generic[NodeT]):
-    _page: strawberry.Private[Lazy[Page[Any]]]
-    _count: strawberry.Private[Lazy[int]]
+    _page: strawberry.Private[Callable[[], MaybeAwaitable[Page[Any]]]]
+    _count: strawberry.Private[Callable[[], MaybeAwaitable[int]]]
     _to_node: strawberry.Private[Callable[[Any], Any]]
 
     @strawberry.field(description="The items of this page.")
-    async def edges(self) -> list[Edge[NodeT]]:
-        page = await self._page
+    def edges(self) -> list[Edge[NodeT]]:
         to_node = self._to_node
-        return [Edge(cursor=c, node=to_node(r)) for r, c in zip(page.rows, page.cursors, strict=True)]
+
+        def build(page: Page[Any]) -> list[Edge[NodeT]]:
+            return [Edge(_row=row, _page=page, node=to_node(row)) for row in page.rows]
+
+        return then(self._page(), build)  # type: ignore[return-value]
 
     @strawberry.field(description="Pagination state of this page.")
-    async def page_info(self) -> PageInfo:
-        page = await self._page
-        return PageInfo(
-            has_next_page=page.has_next_page,
-            has_previous_page=page.has_previous_page,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None,
-        )
+    def page_info(self) -> PageInfo:
+        def build(page: Page[Any]) -> PageInfo:
+            rows = page.rows
+            return PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursor(rows[0]) if rows else None,
+                end_cursor=page.cursor(rows[-1]) if rows else None,
+            )
+
+        return then(self._page(), build)  # type: ignore[return-value]
 
     @strawberry.field(description="Number of items in the whole list (all pages), after filters.")
-    async def total_count(self) -> int:
-        count: int = await self._count
-        return count
-
-
-SessionFactory = Callable[[], Any]
+    def total_count(self) -> int:
+        return self._count()  # type: ignore[return-value]
 
 
 def connection(
-    db: SessionFactory, stmt: Select[Any], sort: SortKey, args: PageArgs, to_node: Callable[[Any], Any]
+    context: Context,
+    stmt: Select[Any],
+    sort: SortKey,
+    args: PageArgs,
+    to_node: Callable[[Any], Any],
+    *,
+    on_rows: Callable[[list[Any]], None] | None = None,
 ) -> Connection[Any]:
-    """A root-level connection over `stmt` (already scoped and filtered)."""
-    args = args.checked()
+    """A root-level connection over `stmt` (already scoped and filtered).
+
+    `on_rows` sees the page's rows as soon as they are loaded, e.g. to prime loaders with
+    objects the page statement fetched eagerly.
+    """
+    args = args.checked(context.settings.max_page_size)
     if args.cursor is not None:
         decode_cursor(sort, args.cursor)  # reject a bad cursor before any work
+    db = context.db
 
     async def load_page() -> Page[Any]:
         async with db() as session:
-            return await fetch_page(session, stmt, sort, args)
+            page = await fetch_page(session, stmt, sort, args)
+        if on_rows is not None:
+            on_rows(page.rows)
+        return page
 
     async def load_count() -> int:
         async with db() as session:
             return int(await session.scalar(count_statement(stmt)) or 0)
 
-    return Connection(_page=Lazy(load_page), _count=Lazy(load_count), _to_node=to_node)
+    return Connection(_page=Lazy(load_page).get, _count=Lazy(load_count).get, _to_node=to_node)

@@ -56,13 +56,15 @@ def _denied(info: Info, code: str, key: str) -> GraphQLError:
 
 # Permission instances are shared by all requests, so they keep no per-request state: a
 # denial raises its error straight from `has_permission` instead of via `on_unauthorized`.
+# `has_permission` is `async def` (awaited by PermissionExtension), never a plain `def`
+# returning an awaitable (the CVE-2026-107728 pattern).
 class IsAuthenticated(BasePermission):
     """The caller presented a valid, unrevoked access token of an active account."""
 
     _schema_directive = IsAuthenticatedDirective()
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        if info.context.principal is None:
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        if await info.context.authenticate() is None:
             raise _denied(info, "UNAUTHENTICATED", "error.unauthenticated")
         return True
 
@@ -75,8 +77,8 @@ class HasRole(BasePermission):
         ordered = [role for role in ModelRole if role in self.roles]
         self._schema_directive = HasRoleDirective(roles=[Role[role.name] for role in ordered])  # type: ignore[misc]
 
-    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-        principal = info.context.principal
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        principal = await info.context.authenticate()
         if principal is None:
             raise _denied(info, "UNAUTHENTICATED", "error.unauthenticated")
         if principal.role not in self.roles:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -84,6 +84,18 @@ class Schema(strawberry.Schema):
                 error.message = SUGGESTION.sub("", error.message)
 
 
+def _validation_rules() -> list[type[ASTValidationRule]]:
+    """Every extra validation rule, as classes built once. ValidationCache keys its cache on
+    the rule classes, so limiter extensions constructed per request (each making new rule
+    classes) would miss the cache on every request."""
+    depth = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
+    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
+    return [*depth, *aliases, *RULES]
+
+
+VALIDATION_RULES = _validation_rules()
+
+
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
     # Factories, not instances: strawberry builds fresh extensions per request. The parser
     # and validation caches are module-level LRUs shared by every instance.
@@ -92,10 +104,8 @@ def build_schema(*, introspection: bool = True, field_suggestions: bool = True) 
         lambda: ReportingParserCache(maxsize=1000),
         lambda: ValidationCache(maxsize=1000),
         RequireOperationName,  # after ValidationCache, which overwrites the error list
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(RULES),
+        lambda: AddValidationRules(VALIDATION_RULES),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)

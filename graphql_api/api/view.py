@@ -17,14 +17,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.schema import BaseSchema
-from strawberry.types.unset import UnsetType
+from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.api.context import Context
+from graphql_api.api.database import RequestDatabase
 from graphql_api.api.loaders import Loaders
 from graphql_api.auth import tokens
-from graphql_api.auth.scope import Principal
 from graphql_api.i18n import negotiate
-from graphql_api.services import auth
 from graphql_api.services.audit import RequestMeta
 from graphql_api.settings import Settings
 
@@ -121,42 +120,36 @@ class GraphQLView(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
-    async def authenticate(self, token: str | None) -> tuple[Principal | None, BaseException | None]:
-        if token is None:
-            return None, None
-        claims = tokens.decode_access_token(self.settings, token)
-        if claims is None:
-            return None, None
-        try:
-            async with self.db() as session:
-                return await auth.load_principal(session, claims), None
-        except Exception as error:
-            return None, error
-
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # WebSockets authenticate in on_ws_connect, from the connection_init payload.
         token = None if isinstance(request, WebSocket) else _bearer(request.headers.get("authorization"))
-        principal, auth_error = await self.authenticate(token)
-        language = (
-            principal.language
-            if principal and principal.language
-            else negotiate(request.headers.get("accept-language"), self.settings.default_language)
-        )
-        return Context(
+        db = RequestDatabase(self.db)
+        request.state.request_db = db
+        context = Context(
             request=request,
             response=response if isinstance(response, Response) else None,
             settings=self.settings,
-            db=self.db,
-            principal=principal,
-            language=language,
+            db=db,
+            language=negotiate(request.headers.get("accept-language"), self.settings.default_language),
             meta=RequestMeta(
                 request_id=_request_id(request),
                 client_ip=client_ip(request, self.settings.trusted_proxies),
                 user_agent=(request.headers.get("user-agent") or "")[:300] or None,
             ),
-            loaders=Loaders(self.db, principal),
-            auth_error=auth_error,
+            loaders=None,  # type: ignore[arg-type]  # set just below; it needs the context
+            claims=tokens.decode_access_token(self.settings, token) if token else None,
         )
+        context.loaders = Loaders(context)
+        return context
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        try:
+            return await super().run(request, context, root_value)
+        finally:
+            # Whatever happened (even a 400 before execution), give the connection back.
+            db = getattr(request.state, "request_db", None)
+            if db is not None:
+                await db.close()
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
@@ -169,10 +162,9 @@ class GraphQLView(GraphQL[Context, None]):
         token = _bearer(raw) if isinstance(raw, str) else None
         if token is None and isinstance(params.get("token"), str):
             token = params["token"]
-        principal, _ = await self.authenticate(token)
+        context.claims = tokens.decode_access_token(self.settings, token) if token else None
+        principal = await context.authenticate()
+        await context.db.close()
         if principal is None:
             raise ConnectionRejectionError({"reason": "unauthenticated"})
-        context.principal = principal
-        context.language = principal.language or context.language
-        context.loaders = Loaders(self.db, principal)
         return None

@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graphql_api.settings import Settings
 
-# When set (tests, the benchmark's counting mode), every statement sent to PostgreSQL adds one
-# to the list in this variable. Request tasks inherit it, so one request's statements add up.
+# When set (tests, the COUNT_STATEMENTS mode), every statement sent to PostgreSQL adds one to
+# item 0 of the list in this variable and every transaction begun adds one to item 1. Request
+# tasks inherit the variable, so one request's statements add up.
 statement_counter: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("statement_counter", default=None)
 
 
@@ -44,6 +45,7 @@ def make_engine(settings: Settings, url: str, **overrides: Any) -> AsyncEngine:
     options.update(overrides)
     engine = create_async_engine(async_url(url), **options)
     event.listen(engine.sync_engine, "before_cursor_execute", _count_statement)
+    event.listen(engine.sync_engine, "begin", _count_transaction)
     return engine
 
 
@@ -51,6 +53,12 @@ def _count_statement(*_args: Any, **_kwargs: Any) -> None:
     counter = statement_counter.get()
     if counter is not None:
         counter[0] += 1
+
+
+def _count_transaction(*_args: Any, **_kwargs: Any) -> None:
+    counter = statement_counter.get()
+    if counter is not None and len(counter) > 1:
+        counter[1] += 1
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, update
+from sqlalchemy import ColumnElement, Select, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from graphql_api.db.models import (
 )
 from graphql_api.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationFailed
 from graphql_api.services import audit, validation
-from graphql_api.services.queries import constraint_name, raise_for_unique, search_condition
+from graphql_api.services.queries import raise_for_unique, search_condition
 
 MANUAL_REASONS = frozenset({MovementReason.RESTOCK, MovementReason.CORRECTION, MovementReason.LOSS})
 _UNIQUE = {
@@ -328,7 +328,7 @@ async def apply_movement(
     """
     target = item.id if item is not None else item_id
     assert target is not None
-    conditions = [InventoryItem.id == target, InventoryItem.status == ItemStatus.ACTIVE]
+    conditions = [InventoryItem.id == target, InventoryItem.status == ItemStatus.ACTIVE, *_result_is_valid(delta)]
     if principal is not None:
         conditions.append(manage_items_filter(principal, InventoryItem.environment_id))
         conditions.append(environment_filter(principal, InventoryItem.environment_id))
@@ -349,26 +349,9 @@ async def apply_movement(
         # The item may already be in this session (create_item): refresh it from RETURNING.
         .execution_options(synchronize_session=False, populate_existing=True)
     )
-    try:
-        async with session.begin_nested():
-            updated = (await session.scalars(stmt)).one_or_none()
-    except IntegrityError as error:
-        name = constraint_name(error)
-        code = (
-            "field.buckets_exceed_quantity"
-            if "buckets_within" in name
-            else "field.individual_quantity"
-            if "individual_single" in name
-            else "field.negative_result"
-        )
-        if "buckets_within" in name and delta.quantity < 0:
-            # PostgreSQL tests CHECKs in name order, so a negative quantity trips buckets_within first.
-            current = await session.scalar(select(InventoryItem.quantity).where(InventoryItem.id == target))
-            if current is not None and current + delta.quantity < 0:
-                code = "field.negative_result"
-        raise ValidationFailed.single("delta", code) from None
+    updated = (await session.scalars(stmt)).one_or_none()
     if updated is None:
-        await _explain_no_match(session, target, principal, expected_quantity)
+        await _explain_no_match(session, target, principal, expected_quantity, delta)
     assert updated is not None
     # Noted before the ledger row is flushed, so that the item (not its movement) is the
     # audit entry's main entity.
@@ -417,13 +400,54 @@ def _link_values(links: MovementLinks | None) -> dict[str, uuid.UUID | None]:
     }
 
 
+def _result_is_valid(delta: StockDelta) -> list[ColumnElement[bool]]:
+    """The table's CHECK constraints, applied to the row after `delta`.
+
+    Part of the UPDATE's WHERE, so an impossible movement matches no row instead of raising:
+    no savepoint is needed, and the CHECKs stay as the last line of defence.
+    """
+    quantity = InventoryItem.quantity + delta.quantity
+    buckets = [
+        InventoryItem.quantity_damaged + delta.damaged,
+        InventoryItem.quantity_missing + delta.missing,
+        InventoryItem.quantity_in_maintenance + delta.in_maintenance,
+        InventoryItem.quantity_on_loan + delta.on_loan,
+    ]
+    return [
+        quantity >= 0,
+        *(bucket >= 0 for bucket in buckets),
+        buckets[0] + buckets[1] + buckets[2] + buckets[3] <= quantity,
+        or_(InventoryItem.item_type != ItemType.INDIVIDUAL, quantity <= 1),
+    ]
+
+
+def _invalid_result(item: InventoryItem, delta: StockDelta) -> str | None:
+    """Which rule `delta` would break on `item` (catalogue key), if any."""
+    quantity = item.quantity + delta.quantity
+    buckets = (
+        item.quantity_damaged + delta.damaged,
+        item.quantity_missing + delta.missing,
+        item.quantity_in_maintenance + delta.in_maintenance,
+        item.quantity_on_loan + delta.on_loan,
+    )
+    if quantity < 0 or min(buckets) < 0:
+        return "field.negative_result"
+    if item.item_type is ItemType.INDIVIDUAL and quantity > 1:
+        return "field.individual_quantity"
+    if sum(buckets) > quantity:
+        return "field.buckets_exceed_quantity"
+    return None
+
+
 async def _explain_no_match(
     session: AsyncSession,
     item_id: uuid.UUID,
     principal: Principal | None,
     expected_quantity: int | None,
+    delta: StockDelta,
 ) -> None:
-    """The conditional UPDATE matched nothing: say why, with the right error."""
+    """The conditional UPDATE matched nothing: say why, with the right error (this costs
+    extra statements, but only on the failure path)."""
     stmt = select(InventoryItem).where(InventoryItem.id == item_id)
     if principal is not None:
         stmt = stmt.where(environment_filter(principal, InventoryItem.environment_id))
@@ -440,4 +464,7 @@ async def _explain_no_match(
         raise Conflict("error.item_retired")
     if expected_quantity is not None and item.quantity != expected_quantity:
         raise Conflict("error.stale_quantity", expected=expected_quantity, actual=item.quantity)
+    invalid = _invalid_result(item, delta)
+    if invalid is not None:
+        raise ValidationFailed.single("delta", invalid)
     raise Conflict()

@@ -18,6 +18,7 @@ Callback = Callable[[], Awaitable[Any]]
 
 _FAILURE = "on_failure_effects"
 _COMMIT = "after_commit_callbacks"
+KEYS = (_FAILURE, _COMMIT)
 
 
 def on_failure(session: AsyncSession, effect: Effect) -> None:

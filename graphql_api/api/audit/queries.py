@@ -69,7 +69,7 @@ class AuditQuery:
             )
         key = sort_key("audit:time", models.AuditLog.created_at, models.AuditLog.id, direction)
         return connection(
-            info.context.db,
+            info.context,
             audit_queries.audit_query(filters),
             key,
             PageArgs(first, after, last, before),

@@ -6,6 +6,7 @@ import enum
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.orm import joinedload
 
 from graphql_api.api import permissions
 from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
@@ -94,4 +95,17 @@ class ItemQuery:
         order = order_by or ItemOrder(field=ItemOrderField.NAME)
         stmt = items.items_query(info.context.require_principal(), _filters(where) if where else None)
         key = sort_key(f"item:{order.field.value}", _COLUMNS[order.field], models.InventoryItem.id, order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), InventoryItem.from_model)
+        # The page statement joins each item's environment and center (many-to-one, so no row
+        # multiplication) and seeds their loaders: nested `environment { center }` costs no
+        # statement. Both are in scope whenever the item is (same environment filter).
+        stmt = stmt.options(joinedload(models.InventoryItem.environment).joinedload(models.Environment.center))
+        loaders = info.context.loaders
+
+        def prime(rows: list[models.InventoryItem]) -> None:
+            environments = {row.environment.id: row.environment for row in rows}
+            loaders.prime_many("environment_by_id", environments.values())
+            loaders.prime_many("center_by_id", {env.center.id: env.center for env in environments.values()}.values())
+
+        return connection(
+            info.context, stmt, key, PageArgs(first, after, last, before), InventoryItem.from_model, on_rows=prime
+        )

@@ -11,7 +11,7 @@ from graphql_api.api.context import Info
 from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason, to_api
 from graphql_api.api.loaders import child_connection
 from graphql_api.api.organization.types import Environment
-from graphql_api.api.pagination import Connection, PageArgs
+from graphql_api.api.pagination import Connection, PageArgs, when_loaded
 from graphql_api.api.relay import Node, encode_id, required
 from graphql_api.api.users.types import User
 from graphql_api.db import models
@@ -93,9 +93,9 @@ class InventoryItem(Node):
         )
 
     @strawberry.field(description="The environment holding the item.")
-    async def environment(self, info: Info) -> Environment:
-        row = await info.context.loaders.environment_by_id.load(self._model.environment_id)
-        return Environment.from_model(required(row))
+    def environment(self, info: Info) -> Environment:
+        row = info.context.loaders.environment_by_id.load(self._model.environment_id)
+        return when_loaded(row, lambda found: Environment.from_model(required(found)))  # type: ignore[return-value]
 
     @strawberry.field(description="Stock movements of this item, newest first.")
     def movements(
@@ -113,6 +113,7 @@ class InventoryItem(Node):
             self._model.id,
             PageArgs(first, after, last, before),
             InventoryMovement.from_model,
+            info.context.settings.max_page_size,
         )
 
 
@@ -146,13 +147,13 @@ class InventoryMovement(Node):
         )
 
     @strawberry.field(description="The item that moved.")
-    async def item(self, info: Info) -> InventoryItem:
-        row = await info.context.loaders.item_by_id.load(self._model.item_id)
-        return InventoryItem.from_model(required(row))
+    def item(self, info: Info) -> InventoryItem:
+        row = info.context.loaders.item_by_id.load(self._model.item_id)
+        return when_loaded(row, lambda found: InventoryItem.from_model(required(found)))  # type: ignore[return-value]
 
     @strawberry.field(description="Who caused it, if visible to the caller.")
-    async def actor(self, info: Info) -> User | None:
+    def actor(self, info: Info) -> User | None:
         if self._model.actor_id is None:
             return None
-        row = await info.context.loaders.user_by_id.load(self._model.actor_id)
-        return User.from_model(row) if row else None
+        row = info.context.loaders.user_by_id.load(self._model.actor_id)
+        return when_loaded(row, lambda found: User.from_model(found) if found else None)  # type: ignore[return-value]

@@ -82,7 +82,7 @@ def environment_connection(
     key = sort_key(
         f"environment:{order.field.value}", _ENVIRONMENT_COLUMNS[order.field], models.Environment.id, order.direction
     )
-    return connection(info.context.db, stmt, key, args, Environment.from_model)
+    return connection(info.context, stmt, key, args, Environment.from_model)
 
 
 @strawberry.type
@@ -110,7 +110,7 @@ class OrganizationQuery:
             organization.CenterFilter(search=where.search, is_active=where.is_active) if where else None,
         )
         key = sort_key(f"center:{order.field.value}", _CENTER_COLUMNS[order.field], models.Center.id, order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), Center.from_model)
+        return connection(info.context, stmt, key, PageArgs(first, after, last, before), Center.from_model)
 
     @strawberry.field(
         description="One environment by ID, if the caller may see it.", extensions=permissions.authenticated()

@@ -9,7 +9,7 @@ import strawberry
 
 from graphql_api.api.arguments import After, Before, First, Last
 from graphql_api.api.context import Info
-from graphql_api.api.pagination import Connection, PageArgs
+from graphql_api.api.pagination import Connection, PageArgs, when_loaded
 from graphql_api.api.relay import Node, encode_id, required
 from graphql_api.db import models
 
@@ -89,9 +89,9 @@ class Environment(Node):
         )
 
     @strawberry.field(description="The center this environment belongs to.")
-    async def center(self, info: Info) -> Center:
-        row = await info.context.loaders.center_by_id.load(self._model.center_id)
-        return Center.from_model(required(row))
+    def center(self, info: Info) -> Center:
+        row = info.context.loaders.center_by_id.load(self._model.center_id)
+        return when_loaded(row, lambda found: Center.from_model(required(found)))  # type: ignore[return-value]
 
     @property
     def pk(self) -> uuid.UUID:

@@ -90,4 +90,4 @@ class UserQuery:
             )
         stmt = users.users_query(info.context.require_principal(), filters)
         key = sort_key(f"user:{order.field.value}", _COLUMNS[order.field], models.User.id, order.direction)
-        return connection(info.context.db, stmt, key, PageArgs(first, after, last, before), User.from_model)
+        return connection(info.context, stmt, key, PageArgs(first, after, last, before), User.from_model)
