@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 import time
 import uuid
 import warnings
@@ -23,7 +24,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 
 from graphql_api.auth import passwords, tokens
 from graphql_api.db.models import Role
-from graphql_api.errors import FieldErrors
+from graphql_api.errors import FieldErrors, RateLimited
 from graphql_api.settings import (
     DEFAULT_QR_SECRET_KEY,
     DEFAULT_SECRET_KEY,
@@ -417,3 +418,21 @@ def test_unsafe_or_malformed_values_are_refused(name: str, value: str) -> None:
 @pytest.mark.parametrize(("value", "expected"), [("false", False), ("0", False), ("TRUE", True), ("", True)])
 def test_self_registration_flag(value: str, expected: bool) -> None:
     assert make_settings(ALLOW_SELF_REGISTRATION=value).allow_self_registration is expected
+
+
+async def test_hashing_queue_is_bounded_and_refuses_beyond_it() -> None:
+    """F19: a login flood waits for one hashing thread; beyond the queue it is refused at once."""
+    release = threading.Event()
+
+    def blocked() -> bool:
+        release.wait(10)
+        return True
+
+    waiting = [asyncio.ensure_future(passwords._off_loop(blocked)) for _ in range(passwords.MAX_WAITING_HASHES)]
+    await asyncio.sleep(0)
+    with pytest.raises(RateLimited):
+        await passwords._off_loop(blocked)
+    release.set()
+    assert await asyncio.gather(*waiting) == [True] * passwords.MAX_WAITING_HASHES
+    # The slots are free again.
+    assert await passwords.verify_password("x" * 8, None, 4) is False

@@ -1,13 +1,40 @@
-"""bcrypt hashing, always off the event loop (a cost-12 hash takes ~280 ms here)."""
+"""bcrypt hashing, always off the event loop (a cost-12 hash takes ~280 ms here).
+
+Hashing runs on one dedicated thread per process, not the default executor: a flood of
+logins then takes one core at most and the event loop keeps serving everything else. At most
+`MAX_WAITING_HASHES` wait for that thread; further attempts are refused at once with
+RATE_LIMITED instead of queueing without bound (catalogue F19).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 import bcrypt
 
-from graphql_api.errors import FieldErrors
+from graphql_api.errors import FieldErrors, RateLimited
+
+HASH_THREADS = 1
+MAX_WAITING_HASHES = 16
+_executor = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="bcrypt")
+_waiting = 0
+T = TypeVar("T")
+
+
+async def _off_loop(fn: Callable[..., T], *args: object) -> T:
+    global _waiting
+    if _waiting >= MAX_WAITING_HASHES:
+        raise RateLimited(1)
+    _waiting += 1
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_executor, fn, *args)
+    finally:
+        _waiting -= 1
+
 
 MIN_PASSWORD_BYTES = 8
 # bcrypt only reads 72 bytes, and bcrypt >= 5 raises on longer input instead of truncating.
@@ -27,7 +54,7 @@ def hash_password_sync(password: str, rounds: int) -> str:
 
 
 async def hash_password(password: str, rounds: int) -> str:
-    return await asyncio.to_thread(hash_password_sync, password, rounds)
+    return await _off_loop(hash_password_sync, password, rounds)
 
 
 @functools.cache
@@ -51,7 +78,7 @@ def _verify(password: str, stored: str | None, rounds: int) -> bool:
 
 async def verify_password(password: str, stored: str | None, rounds: int) -> bool:
     """True when `password` matches `stored`; with `stored=None` it burns the same time."""
-    return await asyncio.to_thread(_verify, password, stored, rounds)
+    return await _off_loop(_verify, password, stored, rounds)
 
 
 def needs_rehash(stored: str, rounds: int) -> bool:

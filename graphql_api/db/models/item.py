@@ -45,7 +45,9 @@ class InventoryItem(IdMixin, TimestampMixin, Base):
             name="buckets_within_quantity",
         ),
         CheckConstraint("item_type <> 'INDIVIDUAL' OR quantity <= 1", name="individual_single_unit"),
-        Index("ix_inventory_items_environment_id_name", "environment_id", "name"),
+        # Serve the default keyset ordering (name, id) without a sort: overall and per room.
+        Index("ix_inventory_items_name_id", "name", "id"),
+        Index("ix_inventory_items_environment_id_name_id", "environment_id", "name", "id"),
         Index("ix_inventory_items_category", "category"),
     )
 
@@ -87,7 +89,8 @@ class InventoryMovement(IdMixin, Base):
 
     __tablename__ = "inventory_movements"
     __table_args__ = (
-        Index("ix_inventory_movements_item_id_created_at", "item_id", "created_at"),
+        # Newest-first pages per item (created_at DESC, id DESC) and counts per item.
+        Index("ix_inventory_movements_item_id_created_at_id", "item_id", "created_at", "id"),
         Index("ix_inventory_movements_environment_id", "environment_id"),
     )
 
