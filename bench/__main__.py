@@ -606,6 +606,8 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
         LOG_LEVEL="warning",
         DATA_DIR=str(seed.DATA_DIR / "app"),
         SEED_DEMO="false",
+        # list1000 asks for 1 000 items in one page; the product's default cap is 100.
+        MAX_PAGE_SIZE="1000",
     )
     uvicorn = [sys.executable, "-m", "uvicorn"]
     flags = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]

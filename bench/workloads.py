@@ -81,7 +81,8 @@ class Workload:
 
 
 def _gql(query: str, variables: dict[str, object]) -> str:
-    return orjson.dumps({"query": query, "variables": variables}).decode()
+    operation = query.split("(", 1)[0].split("{", 1)[0].split()[1]  # "query Node($id: ID!) ..." -> Node
+    return orjson.dumps({"query": query, "operationName": operation, "variables": variables}).decode()
 
 
 def random_requests(variant: Variant, fixtures: Fixtures) -> list[Request]:

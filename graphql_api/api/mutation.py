@@ -134,11 +134,15 @@ def mutation(
     """
 
     def decorator(resolver: F) -> Any:
-        return strawberry.mutation(
+        field = strawberry.mutation(
             resolver=resolver,
             description=description,
             extensions=[*(permission or []), TransactionalMutation()],
         )
+        for argument in field.arguments:
+            if argument.python_name == "input" and not argument.description:
+                argument.description = "What to do; see the input type's fields."
+        return field
 
     return decorator
 
