@@ -396,9 +396,11 @@ def measure(ctx: Context, workload: Workload, variant: Variant, files: dict[str,
             time.sleep(1.0)  # let the login rate settle
         if args.warmup > 0:
             run_wrk(ctx, variant, workload, request_file(ctx, workload, variant, files), args.warmup)
+            time.sleep(workload.drain_s)
         path = request_file(ctx, workload, variant, files)
+        duration = max(args.duration, workload.min_duration_s)
         with procs.Sampler({"server": server.worker_pids, "postgres": ctx.pg_pids}) as sampler:
-            result = run_wrk(ctx, variant, workload, path, args.duration)
+            result = run_wrk(ctx, variant, workload, path, duration)
     finally:
         if driver is not None:
             login_stats = stop_login_driver(*driver)

@@ -76,6 +76,11 @@ class Workload:
     variants: list[Variant]
     comparisons: list[Comparison]
     timeout_s: int = 10
+    # Slow variants (list1000 at 16 connections takes seconds per request) need a window longer
+    # than one round of in-flight requests, and a pause after the warm-up: the server finishes
+    # requests wrk abandoned, which would otherwise eat the measured window.
+    min_duration_s: float = 0.0
+    drain_s: float = 0.0
     count_requests: int = 200
     notes: list[str] = field(default_factory=list)
 
@@ -183,6 +188,8 @@ def all_workloads(list_size: int = 1000) -> list[Workload]:
             list_v,
             list_c,
             timeout_s=30,
+            min_duration_s=12.0,
+            drain_s=5.0,
             count_requests=20,
         ),
         Workload(
