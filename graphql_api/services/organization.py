@@ -68,20 +68,28 @@ async def _flush_unique(session: AsyncSession) -> None:
         raise_for_unique(error, _CODE_CONSTRAINTS)
 
 
-def _center_fields(errors: FieldErrors, values: dict[str, object]) -> dict[str, object]:
+_TEXT_LIMITS = {"name": 100, "code": 30, "location": 200}
+
+
+def _clean_fields(errors: FieldErrors, values: dict[str, object]) -> dict[str, object]:
+    """Validated values of a center or environment (the keys a caller sent, nothing else)."""
     out: dict[str, object] = {}
-    limits = {"name": 100, "code": 30, "location": 200}
     for key, value in values.items():
-        if key in limits:
-            out[key] = validation.required_text(errors, key, str(value or ""), max_len=limits[key])
+        if key in _TEXT_LIMITS:
+            out[key] = validation.required_text(errors, key, str(value or ""), max_len=_TEXT_LIMITS[key])
         elif key == "description":
             out[key] = validation.text(errors, key, value if isinstance(value, str) else None, max_len=2000)
+        elif key == "capacity":
+            number = value if isinstance(value, int) else 0
+            out[key] = validation.int_range(errors, key, number, minimum=0, maximum=10_000)
+        elif key in {"is_warehouse", "center_id"}:
+            out[key] = value
     return out
 
 
 async def create_center(session: AsyncSession, **values: object) -> Center:
     errors = FieldErrors()
-    fields = _center_fields(errors, values)
+    fields = _clean_fields(errors, values)
     errors.raise_if_any()
     center = Center(**fields)
     session.add(center)
@@ -99,7 +107,7 @@ async def get_center_for_update(session: AsyncSession, center_id: uuid.UUID) -> 
 async def update_center(session: AsyncSession, center_id: uuid.UUID, **changes: object) -> Center:
     center = await get_center_for_update(session, center_id)
     errors = FieldErrors()
-    fields = _center_fields(errors, changes)
+    fields = _clean_fields(errors, changes)
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(center, key, value)
@@ -116,25 +124,9 @@ async def set_center_active(session: AsyncSession, center_id: uuid.UUID, active:
     return center
 
 
-def _environment_fields(errors: FieldErrors, values: dict[str, object]) -> dict[str, object]:
-    out: dict[str, object] = {}
-    limits = {"name": 100, "code": 30, "location": 200}
-    for key, value in values.items():
-        if key in limits:
-            out[key] = validation.required_text(errors, key, str(value or ""), max_len=limits[key])
-        elif key == "description":
-            out[key] = validation.text(errors, key, value if isinstance(value, str) else None, max_len=2000)
-        elif key == "capacity":
-            number = value if isinstance(value, int) else 0
-            out[key] = validation.int_range(errors, key, number, minimum=0, maximum=10_000)
-        elif key in {"is_warehouse", "center_id"}:
-            out[key] = value
-    return out
-
-
 async def create_environment(session: AsyncSession, **values: object) -> Environment:
     errors = FieldErrors()
-    fields = _environment_fields(errors, values)
+    fields = _clean_fields(errors, values)
     center = await session.get(Center, fields.get("center_id"))
     if center is None:
         errors.add("centerId", "field.not_found")
@@ -155,7 +147,7 @@ async def get_environment_for_update(session: AsyncSession, environment_id: uuid
 async def update_environment(session: AsyncSession, environment_id: uuid.UUID, **changes: object) -> Environment:
     environment = await get_environment_for_update(session, environment_id)
     errors = FieldErrors()
-    fields = _environment_fields(errors, changes)
+    fields = _clean_fields(errors, changes)
     if "center_id" in fields and await session.get(Center, fields["center_id"]) is None:
         errors.add("centerId", "field.not_found")
     errors.raise_if_any()
