@@ -190,40 +190,16 @@ class EmbeddedPostgres:
             self.stop("immediate")
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
+    def _psql(self, sql: str) -> str:
+        """Run one statement in the `postgres` database; unaligned, tuples-only output."""
+        connection = ["-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, "-d", "postgres"]
+        return self._cmd("psql", [*connection, "-v", "ON_ERROR_STOP=1", "-tAqc", sql])
+
     def create_database(self, name: str) -> None:
+        # Names come from our own code (tests, CLI), never from clients; still, keep them plain.
         assert name.replace("_", "").isalnum(), name
-        self._cmd(
-            "psql",
-            [
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                DB_USER,
-                "-d",
-                "postgres",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-qc",
-                f'CREATE DATABASE "{name}"',
-            ],
-        )
+        self._psql(f'CREATE DATABASE "{name}"')
 
     def database_exists(self, name: str) -> bool:
-        out = self._cmd(
-            "psql",
-            [
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                DB_USER,
-                "-d",
-                "postgres",
-                "-tAc",
-                f"SELECT 1 FROM pg_database WHERE datname = '{name}'",
-            ],
-        )
-        return out.strip() == "1"
+        assert name.replace("_", "").isalnum(), name
+        return self._psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip() == "1"
