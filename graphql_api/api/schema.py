@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import strawberry
-from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.schema import validate_document
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -44,33 +37,60 @@ Query = merge_types("Query", (NodeQuery, UserQuery, OrganizationQuery, ItemQuery
 Mutation = merge_types("Mutation", (AuthMutation, UserMutation, OrganizationMutation, ItemMutation))
 
 
-class ReportingParserCache(ParserCache):
-    """ParserCache parses on entering its hook, so a syntax or token-limit error escaped outside
-    the operation and reached the client without `extensions.code`. Leave failing documents to
-    strawberry's own parse step, which reports them inside the operation (ErrorCodes sees them)."""
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    document: DocumentNode
+    errors: tuple[GraphQLError, ...]
+    operations: int
+
+
+class Documents(SchemaExtension):
+    """Parse and validate each distinct query text once; the result is reused for every
+    request that sends the same text (clients send the same few documents over and over).
+
+    One extension instead of strawberry's ParserCache + ValidationCache + limiters: its
+    ValidationCache keyed on the parsed document, whose hash walks the whole tree on every
+    request, and each extension adds hooks to every request. Here the key is the query text
+    (with the rule set). Also: documents over MAX_TOKENS fail to parse, and a document with
+    several operations must say which one to run (GraphQL spec, GetOperation; strawberry
+    would silently run the first one).
+    """
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
-        try:
-            context.graphql_document = self.cached_parse_document(context.query, **context.parse_options)
-        except GraphQLError:
-            context.graphql_document = None
+        checked = _CHECKED.get((context.query or "", context.validation_rules))
+        if checked is not None:
+            context.graphql_document = checked.document
+        else:
+            # A failing parse is left to strawberry's own parse step (same limit), which
+            # reports the error inside the operation, where ErrorCodes gives it a code.
+            context.parse_options["max_tokens"] = MAX_TOKENS
         yield
-
-
-class RequireOperationName(SchemaExtension):
-    """A document with several operations must say which one to run (GraphQL spec,
-    GetOperation); strawberry would silently run the first one."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is not None and context._provided_operation_name is None:  # no public accessor
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            if len(operations) > 1:
-                error = GraphQLError("Must provide operation name if query contains multiple operations.")
-                context.pre_execution_errors = [*(context.pre_execution_errors or []), error]
+        key = (context.query or "", context.validation_rules)
+        checked = _CHECKED.get(key)
+        if checked is None:
+            document = context.graphql_document
+            assert document is not None
+            rules = (*context.validation_rules, *VALIDATION_RULES)
+            # strawberry's validate_document adds its own rules (Maybe null, @oneOf).
+            errors = tuple(validate_document(context.schema._schema, document, rules))
+            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+            checked = _Checked(document, errors, operations)
+            while len(_CHECKED) >= MAX_CACHED_DOCUMENTS:
+                del _CHECKED[next(iter(_CHECKED))]
+            _CHECKED[key] = checked
+        errors_now = list(checked.errors)
+        if checked.operations > 1 and context._provided_operation_name is None:  # no public accessor
+            errors_now.append(GraphQLError("Must provide operation name if query contains multiple operations."))
+        context.pre_execution_errors = errors_now
         yield
+
+
+MAX_CACHED_DOCUMENTS = 1000
+_CHECKED: dict[tuple[str, tuple[type[ASTValidationRule], ...]], _Checked] = {}
 
 
 class Schema(strawberry.Schema):
@@ -84,29 +104,21 @@ class Schema(strawberry.Schema):
                 error.message = SUGGESTION.sub("", error.message)
 
 
-def _validation_rules() -> list[type[ASTValidationRule]]:
-    """Every extra validation rule, as classes built once. ValidationCache keys its cache on
-    the rule classes, so limiter extensions constructed per request (each making new rule
-    classes) would miss the cache on every request."""
+def _validation_rules() -> tuple[type[ASTValidationRule], ...]:
+    """Our validation rules on top of graphql-core's, as classes built once (the limiter
+    extensions make new rule classes each time they are constructed)."""
     depth = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
     aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
-    return [*depth, *aliases, *RULES]
+    return (*depth, *aliases, *RULES)
 
 
 VALIDATION_RULES = _validation_rules()
 
 
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
-    # Factories, not instances: strawberry builds fresh extensions per request. The parser
-    # and validation caches are module-level LRUs shared by every instance.
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        ErrorCodes,
-        lambda: ReportingParserCache(maxsize=1000),
-        lambda: ValidationCache(maxsize=1000),
-        RequireOperationName,  # after ValidationCache, which overwrites the error list
-        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: AddValidationRules(VALIDATION_RULES),
-    ]
+    # Classes, not instances: strawberry builds fresh extensions per request. The document
+    # cache is module-level, shared by every instance.
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [ErrorCodes, Documents]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(
