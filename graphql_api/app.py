@@ -44,6 +44,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
     view = GraphQLView(
         schema,
         settings=settings,
+        engine=engine,
         db=sessionmaker,
         graphql_ide="graphiql" if settings.graphql_ide else None,
         allow_queries_via_get=False,

@@ -1,10 +1,18 @@
-"""One database session per request, shared by the request's resolvers one at a time.
+"""One pooled connection per request, shared by the request's resolvers one at a time.
 
-Sibling fields resolve concurrently and an AsyncSession must not be used by two tasks at
-once, so access goes through a lock. Sharing one session means one connection and one
-transaction per request: authentication, every loader batch and a mutation's writes all run
-in it (the mutation commits it; reads roll back when the request ends). Batching by the
-loaders keeps the statement count per request small, so serialising them costs little.
+Sibling fields resolve concurrently, and neither an AsyncSession nor an asyncpg connection may
+be used by two tasks at once, so access goes through a lock. The connection is checked out on
+first use and returned when the request ends; authentication, every loader batch and a
+mutation's writes all run on it.
+
+Two ways to use it:
+
+* `raw()`: the driver's asyncpg connection, for the hot read paths (`graphql_api.db.reads`:
+  statements compiled once, rows without ORM objects). Outside a mutation these run in
+  autocommit: under READ COMMITTED a transaction around reads gives no common snapshot anyway,
+  and BEGIN/ROLLBACK would be two more round trips.
+* `__call__()` / `transaction()`: an ORM session bound to the same connection, for everything
+  else; `transaction()` commits the writes of one mutation (rolled back on any exception).
 
 The lock is re-entrant for the task that holds a transaction: a mutation's permission check
 and service calls run in the mutation's own task. DataLoader batches run in tasks of their
@@ -18,19 +26,28 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 
 class RequestDatabase:
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._engine = engine
         self._sessionmaker = sessionmaker
+        self._connection: AsyncConnection | None = None
+        self._driver_connection: asyncpg.Connection | None = None
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
         self._owner: asyncio.Task[object] | None = None
 
-    def _current(self) -> AsyncSession:
+    async def _connect(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        return self._connection
+
+    async def _current(self) -> AsyncSession:
         if self._session is None:
-            self._session = self._sessionmaker()
+            self._session = self._sessionmaker(bind=await self._connect())
         return self._session
 
     def _owned_by_me(self) -> bool:
@@ -40,23 +57,39 @@ class RequestDatabase:
     async def __call__(self) -> AsyncIterator[AsyncSession]:
         """The request's session, for reading (no commit)."""
         if self._owned_by_me():
-            yield self._current()
+            yield await self._current()
             return
         async with self._lock:
-            yield self._current()
+            yield await self._current()
+
+    @contextlib.asynccontextmanager
+    async def raw(self) -> AsyncIterator[asyncpg.Connection]:
+        """The request's asyncpg connection (inside the mutation's transaction, if one is open)."""
+        if self._owned_by_me():
+            yield await self._driver()
+            return
+        async with self._lock:
+            yield await self._driver()
+
+    async def _driver(self) -> asyncpg.Connection:
+        if self._driver_connection is None:
+            proxied = await (await self._connect()).get_raw_connection()
+            self._driver_connection = proxied.driver_connection
+        return self._driver_connection
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """Commit on success, roll back on any exception. Writes of one mutation."""
         async with self._lock:
             self._owner = asyncio.current_task()
-            session = self._current()
             try:
-                yield session
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+                session = await self._current()
+                try:
+                    yield session
+                    await session.commit()
+                except BaseException:
+                    await session.rollback()
+                    raise
             finally:
                 self._owner = None
 
@@ -64,5 +97,11 @@ class RequestDatabase:
         """End the request: roll back an open read transaction and return the connection."""
         async with self._lock:
             session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+            connection, self._connection = self._connection, None
+            self._driver_connection = None
+        try:
+            if session is not None:
+                await session.close()
+        finally:
+            if connection is not None:
+                await connection.close()

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Select, false, func, select, true
+from sqlalchemy import ColumnElement, Select, any_, bindparam, false, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from strawberry.dataloader import DataLoader
 
 from graphql_api.api.database import RequestDatabase
@@ -20,7 +21,9 @@ from graphql_api.api.pagination import (
     decode_cursor,
     fetch_pages_by_parent,
 )
+from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, center_filter, environment_filter, user_filter
+from graphql_api.db import reads
 from graphql_api.db.models import (
     AuditLog,
     Center,
@@ -39,7 +42,42 @@ T = TypeVar("T")
 ANONYMOUS = Principal(uuid.UUID(int=0), Role.STUDENT, None, None, language="es", token_version=0)
 
 
+class ScopedById:
+    """`model` rows by id within the caller's scope (`condition(principal)`), read without the
+    ORM: one compiled statement per scope shape, `= ANY($ids)` so that every batch size shares
+    one prepared statement."""
+
+    def __init__(self, model: Any, condition: Callable[[Principal], ColumnElement[bool]]) -> None:
+        self.row_class = reads.row_class(model)
+        self._prepared = reads.Prepared(
+            lambda principal: select(*reads.model_columns(model)).where(
+                model.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))), condition(principal)
+            )
+        )
+
+    def loader(self, db: RequestDatabase, principal: Principal) -> DataLoader[uuid.UUID, Any]:
+        compiled = self._prepared.compiled(scope.shape(principal), principal)
+        params = scope.parameters(principal)
+
+        async def load(keys: list[uuid.UUID]) -> list[Any]:
+            async with db.raw() as connection:
+                rows = await reads.fetch_rows(connection, compiled, {**params, "ids": keys}, self.row_class)
+            found = {row.id: row for row in rows}
+            return [found.get(key) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+
+ENVIRONMENTS = ScopedById(Environment, lambda p: environment_filter(p, Environment.id))
+CENTERS = ScopedById(Center, center_filter)
+USERS = ScopedById(User, user_filter)
+ITEMS = ScopedById(InventoryItem, lambda p: environment_filter(p, InventoryItem.environment_id))
+MOVEMENTS = ScopedById(InventoryMovement, lambda p: environment_filter(p, InventoryMovement.environment_id))
+
+
 def by_id(db: RequestDatabase, query: Callable[[Sequence[uuid.UUID]], Select[Any]]) -> DataLoader[uuid.UUID, Any]:
+    """ORM rows by id (for tables whose columns the raw path does not convert, e.g. JSON)."""
+
     async def load(keys: list[uuid.UUID]) -> list[Any]:
         async with db() as session:
             rows = (await session.scalars(query(keys))).all()
@@ -137,57 +175,28 @@ class Loaders:
             loader = self._cache[name] = factory()
         return loader
 
+    # The by-id loaders give `reads` rows (or ORM objects primed by a wider query): both carry
+    # the model's columns and properties, which is all the GraphQL types read.
+
     @property
     def environment_by_id(self) -> DataLoader[uuid.UUID, Environment | None]:
-        p = self._principal
-        return self._get(
-            "environment_by_id",
-            lambda: by_id(
-                self._db,
-                lambda keys: select(Environment).where(Environment.id.in_(keys), environment_filter(p, Environment.id)),
-            ),
-        )
+        return self._get("environment_by_id", lambda: ENVIRONMENTS.loader(self._db, self._principal))
 
     @property
     def center_by_id(self) -> DataLoader[uuid.UUID, Center | None]:
-        p = self._principal
-        return self._get(
-            "center_by_id",
-            lambda: by_id(self._db, lambda keys: select(Center).where(Center.id.in_(keys), center_filter(p))),
-        )
+        return self._get("center_by_id", lambda: CENTERS.loader(self._db, self._principal))
 
     @property
     def user_by_id(self) -> DataLoader[uuid.UUID, User | None]:
-        p = self._principal
-        return self._get(
-            "user_by_id", lambda: by_id(self._db, lambda keys: select(User).where(User.id.in_(keys), user_filter(p)))
-        )
+        return self._get("user_by_id", lambda: USERS.loader(self._db, self._principal))
 
     @property
     def item_by_id(self) -> DataLoader[uuid.UUID, InventoryItem | None]:
-        p = self._principal
-        return self._get(
-            "item_by_id",
-            lambda: by_id(
-                self._db,
-                lambda keys: select(InventoryItem).where(
-                    InventoryItem.id.in_(keys), environment_filter(p, InventoryItem.environment_id)
-                ),
-            ),
-        )
+        return self._get("item_by_id", lambda: ITEMS.loader(self._db, self._principal))
 
     @property
     def movement_by_id(self) -> DataLoader[uuid.UUID, InventoryMovement | None]:
-        p = self._principal
-        return self._get(
-            "movement_by_id",
-            lambda: by_id(
-                self._db,
-                lambda keys: select(InventoryMovement).where(
-                    InventoryMovement.id.in_(keys), environment_filter(p, InventoryMovement.environment_id)
-                ),
-            ),
-        )
+        return self._get("movement_by_id", lambda: MOVEMENTS.loader(self._db, self._principal))
 
     @property
     def audit_log_by_id(self) -> DataLoader[uuid.UUID, AuditLog | None]:

@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -82,8 +82,8 @@ def _in(address: str, networks: tuple[str, ...]) -> bool:
 
 
 def _request_id(request: Request | WebSocket) -> str:
-    given = request.headers.get("x-request-id", "")
-    return given if REQUEST_ID_RE.match(given) else uuid.uuid4().hex
+    given = request.headers.get("x-request-id")
+    return given if given and REQUEST_ID_RE.match(given) else uuid.uuid4().hex
 
 
 def _bearer(value: str | None) -> str | None:
@@ -99,11 +99,13 @@ class GraphQLView(GraphQL[Context, None]):
         schema: BaseSchema,
         *,
         settings: Settings,
+        engine: AsyncEngine,
         db: async_sessionmaker[AsyncSession],
         **options: Any,
     ) -> None:
         super().__init__(schema, **options)
         self.settings = settings
+        self.engine = engine
         self.db = db
 
     def decode_json(self, data: str | bytes) -> object:
@@ -123,7 +125,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         # WebSockets authenticate in on_ws_connect, from the connection_init payload.
         token = None if isinstance(request, WebSocket) else _bearer(request.headers.get("authorization"))
-        db = RequestDatabase(self.db)
+        db = RequestDatabase(self.engine, self.db)
         request.state.request_db = db
         context = Context(
             request=request,

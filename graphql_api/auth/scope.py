@@ -3,6 +3,10 @@
 Scope is expressed as SQL conditions, not as a list fetched up front, so that every read adds
 the filter to its own statement (no extra round trip, and no check-after-fetch).
 
+The caller's ids enter the SQL as the named parameters of `parameters(principal)`, so the
+text of a scoped statement depends only on `shape(principal)`: the hot read paths compile it
+once per shape (`graphql_api.db.reads`) and pass the values at each execution.
+
 | role          | scope                                                                  |
 |---------------|------------------------------------------------------------------------|
 | STUDENT       | the home environment                                                   |
@@ -18,9 +22,12 @@ domain (a later migration); `instructor_extra_environments` is the hook for it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, false, or_, select, true
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import InstrumentedAttribute
 
 from graphql_api.db.models import Center, Environment, Role, User
@@ -45,21 +52,42 @@ class Principal:
 Column = InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | None]
 
 
+def shape(principal: Principal) -> Hashable:
+    """What the SQL text of the caller's scope conditions depends on."""
+    return (principal.role, principal.environment_id is None, principal.center_id is None)
+
+
+def parameters(principal: Principal) -> dict[str, Any]:
+    """Values of the named parameters in the caller's scope conditions."""
+    return {
+        "scope_user": principal.id,
+        "scope_environment": principal.environment_id,
+        "scope_center": principal.center_id,
+    }
+
+
+def _param(name: str, value: uuid.UUID | None) -> BindParameter[uuid.UUID]:
+    return bindparam(name, value, type_=UUID(as_uuid=True))
+
+
 def _center_environments(center_id: uuid.UUID) -> Select[uuid.UUID]:
-    return select(Environment.id).where(Environment.center_id == center_id)
+    return select(Environment.id).where(Environment.center_id == _param("scope_center", center_id))
 
 
 def _center_warehouses(center_id: uuid.UUID) -> Select[uuid.UUID]:
-    return select(Environment.id).where(Environment.center_id == center_id, Environment.is_warehouse.is_(True))
+    return select(Environment.id).where(
+        Environment.center_id == _param("scope_center", center_id), Environment.is_warehouse.is_(True)
+    )
 
 
 def environment_filter(principal: Principal, column: Column) -> ColumnElement[bool]:
     """SQL condition: `column` (an environment id) is within the caller's scope."""
-    role, home, center = principal.role, principal.environment_id, principal.center_id
+    role, center = principal.role, principal.center_id
     if role is Role.ADMIN_GENERAL:
         return true()
-    if home is None:
+    if principal.environment_id is None:
         return false()
+    home = _param("scope_environment", principal.environment_id)
     if role in (Role.STUDENT, Role.ADMIN):
         return column == home
     if role is Role.SUPERVISOR and center is not None:
@@ -76,7 +104,7 @@ def manage_items_filter(principal: Principal, column: Column) -> ColumnElement[b
     if principal.role is Role.SUPERVISOR:
         return environment_filter(principal, column)
     if principal.role is Role.ADMIN and principal.environment_id is not None:
-        return column == principal.environment_id
+        return column == _param("scope_environment", principal.environment_id)
     return false()
 
 
@@ -91,4 +119,4 @@ def user_filter(principal: Principal) -> ColumnElement[bool]:
     """SQL condition on `User`: the caller, or users whose home environment is in scope."""
     if principal.is_admin_general:
         return true()
-    return or_(User.id == principal.id, environment_filter(principal, User.environment_id))
+    return or_(User.id == _param("scope_user", principal.id), environment_filter(principal, User.environment_id))

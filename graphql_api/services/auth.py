@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select, update
+import asyncpg
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth import passwords, tokens
 from graphql_api.auth.scope import Principal
+from graphql_api.db import reads
 from graphql_api.db.models import Environment, Language, RefreshToken, Role, Theme, User, UserSettings
 from graphql_api.errors import (
     FieldErrors,
@@ -36,34 +39,45 @@ class IssuedTokens:
     user: User
 
 
-async def load_principal(session: AsyncSession, claims: tokens.AccessClaims) -> Principal | None:
-    """The caller behind a decoded access token, or None when the token has been revoked."""
-    row = (
-        await session.execute(
-            select(
-                User.id,
-                User.role,
-                User.environment_id,
-                User.token_version,
-                User.is_active,
-                Environment.center_id,
-                UserSettings.language,
-            )
-            .outerjoin(Environment, Environment.id == User.environment_id)
-            .outerjoin(UserSettings, UserSettings.user_id == User.id)
-            .where(User.id == claims.user_id)
+def _principal_statement(_shape: object) -> Select[Any]:
+    return (
+        select(
+            *reads.model_columns(User),
+            Environment.center_id.label("home_center_id"),
+            UserSettings.language.label("settings_language"),
         )
-    ).one_or_none()
-    if row is None or not row.is_active or row.token_version != claims.token_version:
-        return None
-    return Principal(
-        id=row.id,
-        role=row.role,
-        environment_id=row.environment_id,
-        center_id=row.center_id,
-        language=row.language.value.lower() if row.language else "",
-        token_version=row.token_version,
+        .outerjoin(Environment, Environment.id == User.environment_id)
+        .outerjoin(UserSettings, UserSettings.user_id == User.id)
+        .where(User.id == bindparam("user_id"))
     )
+
+
+_PRINCIPAL = reads.Prepared(_principal_statement)
+USER_ROW = reads.row_class(User)
+_USER_COLUMNS = len(reads.model_columns(User))
+
+
+async def load_principal(connection: asyncpg.Connection, claims: tokens.AccessClaims) -> tuple[Principal, Any] | None:
+    """The caller behind a decoded access token and their user row (a `reads` row), or None
+    when the token has been revoked. One statement, run on every authenticated request."""
+    compiled = _PRINCIPAL.compiled()
+    records = await reads.fetch(connection, compiled, {"user_id": claims.user_id})
+    if not records:
+        return None
+    values = reads.converted(records[0], compiled)
+    user = USER_ROW(*values[:_USER_COLUMNS])
+    if not user.is_active or user.token_version != claims.token_version:
+        return None
+    center_id, language = values[_USER_COLUMNS:]
+    principal = Principal(
+        id=user.id,
+        role=user.role,
+        environment_id=user.environment_id,
+        center_id=center_id,
+        language=language.value.lower() if language else "",
+        token_version=user.token_version,
+    )
+    return principal, user
 
 
 async def _issue(

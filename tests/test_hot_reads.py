@@ -1,0 +1,136 @@
+"""The hot read path (graphql_api.db.reads), the verified-token cache and the pool's
+connection check that replaced SQLAlchemy's pre-ping round trips."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from graphql_api.auth import tokens
+from graphql_api.db import models, reads
+from graphql_api.settings import Settings
+from tests.conftest import Factory, GraphQLClient, World, gid, make_settings
+
+
+def _blank(model: Any, value: Any) -> dict[str, Any]:
+    return dict.fromkeys((attr.key for attr in inspect(model).column_attrs), value)
+
+
+def test_row_class_has_the_model_columns_and_properties() -> None:
+    cls = reads.row_class(models.InventoryItem)
+    assert cls is reads.row_class(models.InventoryItem)  # built once
+    row = cls(**_blank(models.InventoryItem, 0) | {"quantity": 5, "quantity_damaged": 1, "quantity_on_loan": 2})
+    assert row.quantity_available == 2
+    user = reads.row_class(models.User)(**_blank(models.User, None) | {"first_name": "Ana", "last_name": "Ruiz"})
+    assert user.full_name == "Ana Ruiz"
+
+
+async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory: Factory, world: World) -> None:
+    from graphql_api.api.loaders import ITEMS
+    from graphql_api.auth import scope
+    from graphql_api.auth.scope import Principal
+
+    item = world.items["aw"][0]
+    everyone = Principal(uuid.uuid4(), models.Role.ADMIN_GENERAL, None, None, "es", 1)
+    compiled = ITEMS._prepared.compiled(scope.shape(everyone), everyone)
+    async with engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        [row] = await reads.fetch_rows(driver, compiled, {"ids": [item.id]}, ITEMS.row_class)
+    assert row.id == item.id
+    assert row.category is item.category
+    assert row.status is models.ItemStatus.ACTIVE
+    assert row.quantity_available == item.quantity_available
+
+
+async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient, world: World) -> None:
+    """Two students of different rooms share the compiled text; each sees only their room."""
+    from graphql_api.api.loaders import ITEMS
+
+    mine, theirs = world.items["a1"][0], world.items["b1"][0]
+    query = "query ($id: ID!) { node(id: $id) { id } }"
+    seen = []
+    for actor in (world.student, world.student_b):
+        for item in (mine, theirs):
+            data = await gql.data(query, {"id": gid("InventoryItem", item.id)}, token=actor)
+            seen.append(data["node"] is not None)
+    assert seen == [True, False, False, True]
+    shapes = [key for key in ITEMS._prepared._compiled if key[0] is models.Role.STUDENT]
+    assert len(shapes) == 1
+
+
+def test_verified_tokens_are_cached_but_expiry_is_checked_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = make_settings()
+    user_id = uuid.uuid4()
+    token, expires = tokens.issue_access_token(settings, user_id=user_id, role=models.Role.STUDENT, token_version=1)
+    first = tokens.decode_access_token(settings, token)
+    assert first is not None
+    assert first.user_id == user_id
+    assert tokens.decode_access_token(settings, token) is first  # served from the cache
+    # Another secret (another deployment, a rotated key) never accepts it, cached or not.
+    other = make_settings(SECRET_KEY="another-secret-key-of-at-least-32-bytes!")
+    assert tokens.decode_access_token(other, token) is None
+    # Past the expiry (plus the same leeway PyJWT applies) the cached entry is refused.
+    later = expires.timestamp() + tokens.LEEWAY_SECONDS + 1
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    assert tokens.decode_access_token(settings, token) is None
+
+
+def test_the_token_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "MAX_VERIFIED", 5)
+    settings = make_settings()
+    for _ in range(12):
+        token, _ = tokens.issue_access_token(settings, user_id=uuid.uuid4(), role=models.Role.STUDENT, token_version=1)
+        assert tokens.decode_access_token(settings, token) is not None
+    assert len(tokens._VERIFIED) <= 5
+
+
+def test_expired_tokens_are_never_cached() -> None:
+    settings = make_settings()
+    token, _ = tokens.issue_access_token(
+        settings,
+        user_id=uuid.uuid4(),
+        role=models.Role.STUDENT,
+        token_version=1,
+        now=datetime.now(UTC) - timedelta(hours=1),
+    )
+    assert tokens.decode_access_token(settings, token) is None
+    assert not any(key[-1] == token for key in tokens._VERIFIED)
+
+
+async def test_connections_killed_by_the_server_are_replaced_without_a_failed_request(
+    gql: GraphQLClient, world: World, engine: AsyncEngine, settings: Settings
+) -> None:
+    """What pre-ping is for: a backend terminated while idle in the pool (restart, failover,
+    an administrator) is noticed at checkout and replaced; no request sees the error."""
+    query = "{ me { id } }"
+    # Several concurrent requests, so that several connections sit in the pool.
+    await asyncio.gather(*(gql.data(query, token=world.admin) for _ in range(4)))
+    async with engine.connect() as admin:
+        terminated = await admin.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = 'graphql-api' AND pid <> pg_backend_pid() AND state = 'idle'"
+            )
+        )
+        await admin.rollback()
+    assert terminated >= 1
+    await asyncio.sleep(0.2)  # the event loop reads the servers' goodbye from the sockets
+    started = time.monotonic()
+    results = await asyncio.gather(*(gql.execute(query, token=world.admin) for _ in range(4)))
+    assert all("errors" not in result for result in results), results
+    assert time.monotonic() - started < 5
+
+
+async def test_the_same_invalid_document_gives_the_same_errors_each_time(gql: GraphQLClient, world: World) -> None:
+    document = "{ me { nope } }"
+    first: Any = await gql.execute(document, token=world.student)
+    second: Any = await gql.execute(document, token=world.student)
+    assert first == second
+    assert first["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
