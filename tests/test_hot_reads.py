@@ -134,3 +134,14 @@ async def test_the_same_invalid_document_gives_the_same_errors_each_time(gql: Gr
     second: Any = await gql.execute(document, token=world.student)
     assert first == second
     assert first["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_startup_objects_are_frozen_out_of_full_collections(settings: Settings) -> None:
+    import gc
+
+    from graphql_api.app import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        assert gc.get_freeze_count() > 10_000
+    gc.unfreeze()
