@@ -172,7 +172,7 @@ def login(port: int, email: str) -> str:
 def statement_kind(query: str) -> str:
     text = query.strip().lower()
     if text in ("", ";"):
-        return "empty"  # SQLAlchemy's pool pre-ping sends ";"
+        return "empty"  # e.g. SQLAlchemy's pool pre-ping (";"), if a server enables it
     if text.startswith(("savepoint", "release", "rollback to")):
         return "savepoint"
     if text.startswith(("begin", "start transaction", "commit", "rollback", "end")):
