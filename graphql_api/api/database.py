@@ -54,21 +54,24 @@ class RequestDatabase:
         return self._owner is not None and self._owner is asyncio.current_task()
 
     @contextlib.asynccontextmanager
-    async def __call__(self) -> AsyncIterator[AsyncSession]:
-        """The request's session, for reading (no commit)."""
+    async def _turn(self) -> AsyncIterator[None]:
+        """Exclusive use of the connection (the transaction's own task already has it)."""
         if self._owned_by_me():
-            yield await self._current()
+            yield
             return
         async with self._lock:
+            yield
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        """The request's session, for reading (no commit)."""
+        async with self._turn():
             yield await self._current()
 
     @contextlib.asynccontextmanager
     async def raw(self) -> AsyncIterator[asyncpg.Connection]:
         """The request's asyncpg connection (inside the mutation's transaction, if one is open)."""
-        if self._owned_by_me():
-            yield await self._driver()
-            return
-        async with self._lock:
+        async with self._turn():
             yield await self._driver()
 
     async def _driver(self) -> asyncpg.Connection:

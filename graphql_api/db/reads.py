@@ -35,8 +35,9 @@ DIALECT = PGDialect_asyncpg(paramstyle="numeric_dollar")  # type: ignore[no-unty
 
 
 def _enum_converter(column: Any) -> Callable[[Any], Any] | None:
-    enum_class = getattr(column.type, "enum_class", None)
-    return enum_class if enum_class is not None else None  # Enum("VALUE") -> member (value == name here)
+    # Our enums store their value (== name), so the class itself converts: ItemStatus("ACTIVE").
+    converter: Callable[[Any], Any] | None = getattr(column.type, "enum_class", None)
+    return converter
 
 
 _ROW_CLASSES: dict[type, type] = {}
