@@ -145,3 +145,34 @@ async def test_startup_objects_are_frozen_out_of_full_collections(settings: Sett
     async with app.router.lifespan_context(app):
         assert gc.get_freeze_count() > 10_000
     gc.unfreeze()
+
+
+def test_statements_built_once_per_shape_are_built_for_a_caller_who_matches_nothing() -> None:
+    from graphql_api.auth import scope
+    from graphql_api.auth.scope import Principal
+
+    caller = Principal(uuid.uuid4(), models.Role.SUPERVISOR, uuid.uuid4(), uuid.uuid4(), "en", 3)
+    template = scope.template(caller)
+    assert scope.shape(template) == scope.shape(caller)
+    assert {template.id, template.environment_id, template.center_id} == {scope.NOBODY}
+    homeless = Principal(uuid.uuid4(), models.Role.STUDENT, None, None, "en", 1)
+    assert scope.shape(scope.template(homeless)) == scope.shape(homeless)
+
+
+async def test_stock_updates_of_two_admins_of_the_same_shape_stay_in_their_own_rooms(
+    gql: GraphQLClient, world: World
+) -> None:
+    """The compare-and-swap UPDATE is built once for the ADMIN shape; each admin's own ids
+    are the parameters (A's warehouse item is not B's to adjust, and vice versa)."""
+    mutation = """mutation ($id: ID!, $q: Int!) { adjustItemStock(input: {itemId: $id, expectedQuantity: $q,
+      delta: {quantity: 1}, reason: RESTOCK}) { __typename } }"""
+    outcomes = []
+    for actor, item in (
+        (world.admin, world.items["aw"][1]),
+        (world.admin_b, world.items["aw"][1]),
+        (world.admin_b, world.items["bw"][1]),
+        (world.admin, world.items["bw"][1]),
+    ):
+        data = await gql.data(mutation, {"id": gid("InventoryItem", item.id), "q": item.quantity}, token=actor)
+        outcomes.append(data["adjustItemStock"]["__typename"])
+    assert outcomes == ["AdjustItemStockPayload", "NotFoundError", "AdjustItemStockPayload", "NotFoundError"]

@@ -66,6 +66,22 @@ def parameters(principal: Principal) -> dict[str, Any]:
     }
 
 
+NOBODY = uuid.UUID(int=0)
+
+
+def template(principal: Principal) -> Principal:
+    """A caller of the same shape whose ids match nothing: statements built once per shape are
+    built for it, so a scope parameter not given at execution can only hide rows."""
+    return Principal(
+        id=NOBODY,
+        role=principal.role,
+        environment_id=None if principal.environment_id is None else NOBODY,
+        center_id=None if principal.center_id is None else NOBODY,
+        language=principal.language,
+        token_version=0,
+    )
+
+
 def _param(name: str, value: uuid.UUID | None) -> BindParameter[uuid.UUID]:
     return bindparam(name, value, type_=UUID(as_uuid=True))
 

@@ -8,14 +8,16 @@ ledger row. Loans and maintenance will move units between buckets through the sa
 from __future__ import annotations
 
 import uuid
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, Integer, Select, Update, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, environment_filter, manage_items_filter
 from graphql_api.db.models import (
     BUCKETS,
@@ -328,28 +330,15 @@ async def apply_movement(
     """
     target = item.id if item is not None else item_id
     assert target is not None
-    conditions = [InventoryItem.id == target, InventoryItem.status == ItemStatus.ACTIVE, *_result_is_valid(delta)]
-    if principal is not None:
-        conditions.append(manage_items_filter(principal, InventoryItem.environment_id))
-        conditions.append(environment_filter(principal, InventoryItem.environment_id))
-    if expected_quantity is not None:
-        conditions.append(InventoryItem.quantity == expected_quantity)
-    stmt = (
-        update(InventoryItem)
-        .where(and_(*conditions))
-        .values(
-            quantity=InventoryItem.quantity + delta.quantity,
-            quantity_damaged=InventoryItem.quantity_damaged + delta.damaged,
-            quantity_missing=InventoryItem.quantity_missing + delta.missing,
-            quantity_in_maintenance=InventoryItem.quantity_in_maintenance + delta.in_maintenance,
-            quantity_on_loan=InventoryItem.quantity_on_loan + delta.on_loan,
-            updated_at=datetime.now(UTC),
-        )
-        .returning(InventoryItem)
-        # The item may already be in this session (create_item): refresh it from RETURNING.
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    updated = (await session.scalars(stmt)).one_or_none()
+    params: dict[str, Any] = {
+        "target": target,
+        "expected_quantity": expected_quantity,
+        "now": datetime.now(UTC),
+        **{f"delta_{name}": getattr(delta, attr) for name, attr in _DELTA_FIELDS.items()},
+        **(scope.parameters(principal) if principal is not None else {}),
+    }
+    stmt = _stock_update(principal, expected_quantity is not None)
+    updated = (await session.scalars(stmt, params)).one_or_none()
     if updated is None:
         await _explain_no_match(session, target, principal, expected_quantity, delta)
     assert updated is not None
@@ -400,19 +389,60 @@ def _link_values(links: MovementLinks | None) -> dict[str, uuid.UUID | None]:
     }
 
 
-def _result_is_valid(delta: StockDelta) -> list[ColumnElement[bool]]:
-    """The table's CHECK constraints, applied to the row after `delta`.
+# bucket column -> StockDelta attribute
+_DELTA_FIELDS = {
+    "quantity": "quantity",
+    "quantity_damaged": "damaged",
+    "quantity_missing": "missing",
+    "quantity_in_maintenance": "in_maintenance",
+    "quantity_on_loan": "on_loan",
+}
+_STOCK_UPDATES: dict[Hashable, Update] = {}
+
+
+def _stock_update(principal: Principal | None, compare_quantity: bool) -> Update:
+    """The compare-and-swap UPDATE … RETURNING of `apply_movement`, built once per caller shape.
+
+    Every value (item, deltas, expected quantity, time, the caller's scope ids) is a named
+    parameter given at execution; building the expression tree and its cache key on every call
+    was a third of a stock mutation's CPU. The statement is built for a template caller whose
+    ids match nothing, so a parameter left out can only make the UPDATE match no row.
+    """
+    key = (scope.shape(principal) if principal is not None else None, compare_quantity)
+    stmt = _STOCK_UPDATES.get(key)
+    if stmt is not None:
+        return stmt
+    item = InventoryItem
+    after = {
+        column: getattr(item, column) + bindparam(f"delta_{column}", type_=Integer) for column in _DELTA_FIELDS
+    }
+    conditions = [item.id == bindparam("target"), item.status == ItemStatus.ACTIVE, *_result_is_valid(after)]
+    if principal is not None:
+        template = scope.template(principal)
+        conditions.append(manage_items_filter(template, item.environment_id))
+        conditions.append(environment_filter(template, item.environment_id))
+    if compare_quantity:
+        conditions.append(item.quantity == bindparam("expected_quantity", type_=Integer))
+    stmt = (
+        update(item)
+        .where(and_(*conditions))
+        .values(**after, updated_at=bindparam("now", type_=DateTime(timezone=True)))
+        .returning(item)
+        # The item may already be in this session (create_item): refresh it from RETURNING.
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    _STOCK_UPDATES[key] = stmt
+    return stmt
+
+
+def _result_is_valid(after: dict[str, ColumnElement[int]]) -> list[ColumnElement[bool]]:
+    """The table's CHECK constraints, applied to the row after the movement.
 
     Part of the UPDATE's WHERE, so an impossible movement matches no row instead of raising:
     no savepoint is needed, and the CHECKs stay as the last line of defence.
     """
-    quantity = InventoryItem.quantity + delta.quantity
-    buckets = [
-        InventoryItem.quantity_damaged + delta.damaged,
-        InventoryItem.quantity_missing + delta.missing,
-        InventoryItem.quantity_in_maintenance + delta.in_maintenance,
-        InventoryItem.quantity_on_loan + delta.on_loan,
-    ]
+    quantity = after["quantity"]
+    buckets = [after[column] for column in BUCKETS]
     return [
         quantity >= 0,
         *(bucket >= 0 for bucket in buckets),
