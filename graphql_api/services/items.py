@@ -413,9 +413,7 @@ def _stock_update(principal: Principal | None, compare_quantity: bool) -> Update
     if stmt is not None:
         return stmt
     item = InventoryItem
-    after = {
-        column: getattr(item, column) + bindparam(f"delta_{column}", type_=Integer) for column in _DELTA_FIELDS
-    }
+    after = {column: getattr(item, column) + bindparam(f"delta_{column}", type_=Integer) for column in _DELTA_FIELDS}
     conditions = [item.id == bindparam("target"), item.status == ItemStatus.ACTIVE, *_result_is_valid(after)]
     if principal is not None:
         template = scope.template(principal)
