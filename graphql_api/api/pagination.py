@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
 import orjson
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -177,10 +177,21 @@ def count_statement(stmt: Select[Any]) -> Select[int]:
     return select(func.count()).select_from(stmt.order_by(None).subquery())
 
 
-async def fetch_page(session: AsyncSession, stmt: Select[Any], sort: SortKey, args: PageArgs) -> Page[Any]:
+async def fetch_page(
+    session: AsyncSession,
+    stmt: Select[Any],
+    sort: SortKey,
+    args: PageArgs,
+    read_row: Callable[[Row[Any]], Any] | None = None,
+) -> Page[Any]:
+    """One page of `stmt`: ORM entities, or with `read_row`, what it makes of each Core row."""
     if args.limit == 0:
         return empty_page()
-    rows = list((await session.scalars(page_statement(stmt, sort, args))).all())
+    statement = page_statement(stmt, sort, args)
+    if read_row is None:
+        rows = list((await session.scalars(statement)).all())
+    else:
+        rows = [read_row(row) for row in await session.execute(statement)]
     return build_page(rows, sort, args)
 
 
@@ -317,11 +328,15 @@ def connection(
     to_node: Callable[[Any], Any],
     *,
     on_rows: Callable[[list[Any]], None] | None = None,
+    read_row: Callable[[Row[Any]], Any] | None = None,
+    count_stmt: Select[Any] | None = None,
 ) -> Connection[Any]:
     """A root-level connection over `stmt` (already scoped and filtered).
 
     `on_rows` sees the page's rows as soon as they are loaded, e.g. to prime loaders with
-    objects the page statement fetched eagerly.
+    objects the page statement fetched eagerly. `read_row` makes the page's objects from Core
+    rows when `stmt` selects columns rather than an entity; `count_stmt` (default: `stmt`)
+    counts the list, e.g. without the joins the page needs.
     """
     args = args.checked(context.settings.max_page_size)
     if args.cursor is not None:
@@ -330,13 +345,13 @@ def connection(
 
     async def load_page() -> Page[Any]:
         async with db() as session:
-            page = await fetch_page(session, stmt, sort, args)
+            page = await fetch_page(session, stmt, sort, args, read_row)
         if on_rows is not None:
             on_rows(page.rows)
         return page
 
     async def load_count() -> int:
         async with db() as session:
-            return int(await session.scalar(count_statement(stmt)) or 0)
+            return int(await session.scalar(count_statement(stmt if count_stmt is None else count_stmt)) or 0)
 
     return Connection(_page=Lazy(load_page).get, _count=Lazy(load_count).get, _to_node=to_node)

@@ -69,9 +69,10 @@ def _column_keys(model: type) -> list[str]:
     return [attr.key for attr in _column_attributes(model)]
 
 
-def model_columns(model: type) -> list[ColumnElement[Any]]:
-    """The model's columns labelled with their attribute names, in `row_class` order."""
-    return [attr.columns[0].label(attr.key) for attr in _column_attributes(model)]
+def model_columns(model: type, prefix: str = "") -> list[ColumnElement[Any]]:
+    """The model's columns labelled with their attribute names (after `prefix`, for joins), in
+    `row_class` order: `row_class(model)(*values)` builds the row."""
+    return [attr.columns[0].label(prefix + attr.key) for attr in _column_attributes(model)]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

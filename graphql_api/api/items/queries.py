@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+import uuid
+from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Row, join
 
 from graphql_api.api import permissions
 from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
@@ -16,7 +17,7 @@ from graphql_api.api.enums import ItemCategory, ItemStatus, ItemType, SortDirect
 from graphql_api.api.items.types import InventoryItem
 from graphql_api.api.pagination import Connection, PageArgs, connection
 from graphql_api.api.relay import decode_id, filter_ids
-from graphql_api.db import models
+from graphql_api.db import models, reads
 from graphql_api.services import items
 
 
@@ -60,6 +61,21 @@ _COLUMNS = {
 }
 
 
+_ITEM_ROW, _ENVIRONMENT_ROW, _CENTER_ROW = (
+    reads.row_class(model) for model in (models.InventoryItem, models.Environment, models.Center)
+)
+_PAGE_COLUMNS = [
+    *reads.model_columns(models.InventoryItem),
+    *reads.model_columns(models.Environment, prefix="environment_"),
+    *reads.model_columns(models.Center, prefix="center_"),
+]
+_ENVIRONMENT_AT = len(reads.model_columns(models.InventoryItem))
+_CENTER_AT = _ENVIRONMENT_AT + len(reads.model_columns(models.Environment))
+_PAGE_JOIN = join(
+    models.InventoryItem, models.Environment, models.Environment.id == models.InventoryItem.environment_id
+).join(models.Center, models.Center.id == models.Environment.center_id)
+
+
 def _filters(where: ItemWhere) -> items.ItemFilter:
     return items.ItemFilter(
         environment_ids=filter_ids(where.environment_ids, "Environment"),
@@ -97,15 +113,33 @@ class ItemQuery:
         key = sort_key(f"item:{order.field.value}", _COLUMNS[order.field], models.InventoryItem.id, order.direction)
         # The page statement joins each item's environment and center (many-to-one, so no row
         # multiplication) and seeds their loaders: nested `environment { center }` costs no
-        # statement. Both are in scope whenever the item is (same environment filter).
-        stmt = stmt.options(joinedload(models.InventoryItem.environment).joinedload(models.Environment.center))
+        # statement. Both are in scope whenever the item is (same environment filter). Rows
+        # are read as plain column rows, not ORM entities (a third of the memory, less CPU).
+        page = stmt.with_only_columns(*_PAGE_COLUMNS).select_from(_PAGE_JOIN)
+        environments: dict[uuid.UUID, Any] = {}
+        centers: dict[uuid.UUID, Any] = {}
+
+        def read_row(row: Row[Any]) -> Any:
+            item = _ITEM_ROW(*row[:_ENVIRONMENT_AT])
+            if item.environment_id not in environments:
+                environment = environments[item.environment_id] = _ENVIRONMENT_ROW(*row[_ENVIRONMENT_AT:_CENTER_AT])
+                if environment.center_id not in centers:
+                    centers[environment.center_id] = _CENTER_ROW(*row[_CENTER_AT:])
+            return item
+
         loaders = info.context.loaders
 
-        def prime(rows: list[models.InventoryItem]) -> None:
-            environments = {row.environment.id: row.environment for row in rows}
+        def prime(_rows: list[Any]) -> None:
             loaders.prime_many("environment_by_id", environments.values())
-            loaders.prime_many("center_by_id", {env.center.id: env.center for env in environments.values()}.values())
+            loaders.prime_many("center_by_id", centers.values())
 
         return connection(
-            info.context, stmt, key, PageArgs(first, after, last, before), InventoryItem.from_model, on_rows=prime
+            info.context,
+            page,
+            key,
+            PageArgs(first, after, last, before),
+            InventoryItem.from_model,
+            on_rows=prime,
+            read_row=read_row,
+            count_stmt=stmt,
         )
