@@ -42,7 +42,8 @@ async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory:
     compiled = ITEMS._prepared.compiled(scope.shape(everyone), everyone)
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
-        [row] = await reads.fetch_rows(driver, compiled, {"ids": [item.id]}, ITEMS.row_class)
+        records = await reads.fetch(driver, compiled, {"ids": [item.id]})
+        [row] = reads.rows(records, compiled, ITEMS.row_class)
     assert row.id == item.id
     assert row.category is item.category
     assert row.status is models.ItemStatus.ACTIVE
@@ -176,3 +177,16 @@ async def test_stock_updates_of_two_admins_of_the_same_shape_stay_in_their_own_r
         data = await gql.data(mutation, {"id": gid("InventoryItem", item.id), "q": item.quantity}, token=actor)
         outcomes.append(data["adjustItemStock"]["__typename"])
     assert outcomes == ["AdjustItemStockPayload", "NotFoundError", "AdjustItemStockPayload", "NotFoundError"]
+
+
+async def test_sibling_fields_share_one_authentication(gql: GraphQLClient, world: World, count_statements: Any) -> None:
+    item = world.items["a1"][0]
+    query = (
+        f'{{ me {{ id }} a: node(id: "{gid("InventoryItem", item.id)}") {{ id }} b: items(first: 1) {{ totalCount }} }}'
+    )
+    with count_statements() as counted:
+        data = await gql.data(query, token=world.student)
+    assert data["me"]["id"]
+    assert data["a"]["id"]
+    # authentication once, item_by_id, the items count
+    assert counted.value == 3

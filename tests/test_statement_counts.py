@@ -166,7 +166,8 @@ async def test_transactions_per_request(
     gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
 ) -> None:
     """Hot reads run in autocommit (each statement its own implicit transaction, no BEGIN or
-    ROLLBACK round trips); ORM reads share one transaction; a mutation's writes are one."""
+    ROLLBACK round trips); ORM reads share one transaction; a mutation is one transaction,
+    authentication included."""
     actor: Actor = spread["admin_general"]
     await grow(factory, 20, spread["environments"], 0)
     item = await factory.item(spread["environments"][0], quantity=3)
@@ -184,6 +185,5 @@ async def test_transactions_per_request(
     with count_statements() as counted:
         data = await gql.data(ADJUST, {"id": item_id, "q": 3}, token=actor)
     assert data["adjustItemStock"] == {"__typename": "AdjustItemStockPayload", "item": {"quantity": 4}}
-    # authentication (autocommit), then one transaction: the compare-and-swap UPDATE, the
-    # ledger row, the audit row
-    assert (counted.value, counted.transactions) == (4, 2)
+    # one transaction: authentication, the compare-and-swap UPDATE, the ledger row, the audit row
+    assert (counted.value, counted.transactions) == (4, 1)

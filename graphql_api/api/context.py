@@ -49,10 +49,24 @@ class Context:
     extras: dict[str, Any] = field(default_factory=dict)
 
     async def authenticate(self) -> Principal | None:
-        """The caller, loaded at most once per request (concurrent callers share the load)."""
-        if self._authenticated is None:
-            self._authenticated = asyncio.ensure_future(self._load_principal())
-        return await asyncio.shield(self._authenticated)
+        """The caller, loaded at most once per request. The first caller loads it in its own
+        task (a mutation does so inside its transaction, whose connection only its task may
+        use); concurrent callers wait for that result."""
+        if self._authenticated is not None:
+            # shield: a cancelled waiter must not cancel the shared result for the others.
+            return await asyncio.shield(self._authenticated)
+        future = self._authenticated = asyncio.get_running_loop().create_future()
+        try:
+            principal = await self._load_principal()
+        except BaseException as error:
+            if isinstance(error, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(error)
+                future.exception()  # retrieved here: waiters (if any) see it when they await
+            raise
+        future.set_result(principal)
+        return principal
 
     async def _load_principal(self) -> Principal | None:
         from graphql_api.services import auth
@@ -60,8 +74,7 @@ class Context:
         if self.claims is None:
             return None
         try:
-            async with self.db.raw() as connection:
-                found = await auth.load_principal(connection, self.claims)
+            found = await auth.load_principal(self.db, self.claims)
         except Exception as error:
             self.auth_error = error
             return None

@@ -7,8 +7,8 @@ mutation's writes all run on it.
 
 Two ways to use it:
 
-* `raw()`: the driver's asyncpg connection, for the hot read paths (`graphql_api.db.reads`:
-  statements compiled once, rows without ORM objects). Outside a mutation these run in
+* `fetch()`: the hot read paths (`graphql_api.db.reads`: statements compiled once, rows
+  without ORM objects), on the driver's asyncpg connection. Outside a mutation these run in
   autocommit: under READ COMMITTED a transaction around reads gives no common snapshot anyway,
   and BEGIN/ROLLBACK would be two more round trips.
 * `__call__()` / `transaction()`: an ORM session bound to the same connection, for everything
@@ -24,10 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from graphql_api.db import reads
 
 
 class RequestDatabase:
@@ -68,11 +71,16 @@ class RequestDatabase:
         async with self._turn():
             yield await self._current()
 
-    @contextlib.asynccontextmanager
-    async def raw(self) -> AsyncIterator[asyncpg.Connection]:
-        """The request's asyncpg connection (inside the mutation's transaction, if one is open)."""
+    async def fetch(self, compiled: reads.Compiled, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """Run a compiled read (`graphql_api.db.reads`): outside a mutation in autocommit on the
+        driver's connection; inside one, in its transaction (through SQLAlchemy, which begins
+        the transaction first if this is its first statement)."""
         async with self._turn():
-            yield await self._driver()
+            if self._owned_by_me():
+                connection = await (await self._current()).connection()
+                result = await connection.exec_driver_sql(compiled.sql, tuple(reads.arguments(compiled, params)))
+                return result.all()
+            return await reads.fetch(await self._driver(), compiled, params)
 
     async def _driver(self) -> asyncpg.Connection:
         if self._driver_connection is None:

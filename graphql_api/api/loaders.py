@@ -60,9 +60,8 @@ class ScopedById:
         params = scope.parameters(principal)
 
         async def load(keys: list[uuid.UUID]) -> list[Any]:
-            async with db.raw() as connection:
-                rows = await reads.fetch_rows(connection, compiled, {**params, "ids": keys}, self.row_class)
-            found = {row.id: row for row in rows}
+            records = await db.fetch(compiled, {**params, "ids": keys})
+            found = {row.id: row for row in reads.rows(records, compiled, self.row_class)}
             return [found.get(key) for key in keys]
 
         return DataLoader(load_fn=load)

@@ -45,11 +45,11 @@ class TransactionalMutation(FieldExtension):
         operation = info.field_name
         started = time.perf_counter()
         session: AsyncSession | None = None
-        # Load the caller first: the permission check inside the transaction then finds it
-        # done, and the user row is read in the same connection the transaction will use.
-        await context.authenticate()
         try:
             async with context.db.transaction() as session:
+                # The caller is loaded in the transaction, as its first statement (the
+                # permission check below then finds it done).
+                await context.authenticate()
                 _reset_unit_of_work(session)
                 context.session = session
                 result = await next_(source, info, **kwargs)

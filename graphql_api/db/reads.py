@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import Select, inspect
@@ -109,7 +109,14 @@ class Prepared:
         return found
 
 
-def _arguments(compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
+class Reader(Protocol):
+    """Where compiled reads run (the request's connection: `api.database.RequestDatabase`)."""
+
+    async def fetch(self, compiled: Compiled, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]: ...
+
+
+def arguments(compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
+    """The positional arguments ($1, $2, …) of `compiled` from named `params`."""
     values = []
     for name in compiled.names:
         value = params[name]
@@ -131,15 +138,13 @@ def _count(connection: asyncpg.Connection) -> None:
 
 async def fetch(connection: asyncpg.Connection, compiled: Compiled, params: Mapping[str, Any]) -> list[asyncpg.Record]:
     _count(connection)
-    records: list[asyncpg.Record] = await connection.fetch(compiled.sql, *_arguments(compiled, params))
+    records: list[asyncpg.Record] = await connection.fetch(compiled.sql, *arguments(compiled, params))
     return records
 
 
-async def fetch_rows(
-    connection: asyncpg.Connection, compiled: Compiled, params: Mapping[str, Any], cls: type
-) -> list[Any]:
-    """Rows of a statement selecting exactly `model_columns(model)`, as `row_class(model)` objects."""
-    records = await fetch(connection, compiled, params)
+def rows(records: Sequence[Sequence[Any]], compiled: Compiled, cls: type) -> list[Any]:
+    """Records of a statement selecting exactly `model_columns(model)`, as `row_class(model)`
+    objects."""
     if not compiled.converters:
         return [cls(*record) for record in records]
     return [cls(*converted(record, compiled)) for record in records]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import asyncpg
 from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,11 +56,11 @@ USER_ROW = reads.row_class(User)
 _USER_COLUMNS = len(reads.model_columns(User))
 
 
-async def load_principal(connection: asyncpg.Connection, claims: tokens.AccessClaims) -> tuple[Principal, Any] | None:
+async def load_principal(reader: reads.Reader, claims: tokens.AccessClaims) -> tuple[Principal, Any] | None:
     """The caller behind a decoded access token and their user row (a `reads` row), or None
     when the token has been revoked. One statement, run on every authenticated request."""
     compiled = _PRINCIPAL.compiled()
-    records = await reads.fetch(connection, compiled, {"user_id": claims.user_id})
+    records = await reader.fetch(compiled, {"user_id": claims.user_id})
     if not records:
         return None
     values = reads.converted(records[0], compiled)
