@@ -190,3 +190,64 @@ async def test_sibling_fields_share_one_authentication(gql: GraphQLClient, world
     assert data["a"]["id"]
     # authentication once, item_by_id, the items count
     assert counted.value == 3
+
+
+FRAGMENT_PAGE = """
+query { items(first: 50) { ...Page } }
+fragment Page on InventoryItemConnection { edges { node { ... on InventoryItem { ...Counts environment { name } } } } }
+fragment Counts on InventoryItem { movements(first: 2) { totalCount } alias: movements { totalCount } }
+"""
+
+
+async def test_movement_counts_of_a_page_through_fragments_and_aliases(
+    gql: GraphQLClient, world: World, count_statements: Any
+) -> None:
+    """Every count of the page in one statement, right for each item, whether selected
+    directly, through fragments or under an alias."""
+    with count_statements() as counted:
+        data = await gql.data(FRAGMENT_PAGE, token=world.admin_general)
+    nodes = [edge["node"] for edge in data["items"]["edges"]]
+    assert len(nodes) == sum(len(items) for items in world.items.values())
+    assert all(node["movements"]["totalCount"] == node["alias"]["totalCount"] for node in nodes)
+    assert all(node["movements"]["totalCount"] >= 1 for node in nodes)  # the INITIAL movement
+    assert counted.value == 3  # authentication, the page, the counts
+
+
+async def test_to_one_fields_load_only_when_selected(gql: GraphQLClient, world: World, count_statements: Any) -> None:
+    item_id = gid("InventoryItem", world.items["a1"][0].id)
+    cases = {
+        f'{{ item(id: "{item_id}") {{ name }} }}': 2,
+        f'{{ item(id: "{item_id}") {{ environment {{ name }} }} }}': 3,
+        f'{{ item(id: "{item_id}") {{ environment {{ center {{ name }} }} }} }}': 4,
+    }
+    for query, statements in cases.items():
+        with count_statements() as counted:
+            data = await gql.data(query, token=world.admin_general)
+        assert data["item"] is not None
+        assert counted.value == statements, query
+
+
+async def test_a_list_total_count_selected_twice_is_counted_once(
+    gql: GraphQLClient, world: World, count_statements: Any
+) -> None:
+    with count_statements() as counted:
+        data = await gql.data("{ items(first: 0) { a: totalCount b: totalCount } }", token=world.admin_general)
+    assert data["items"]["a"] == data["items"]["b"] > 0
+    assert counted.value == 2
+
+
+def test_selects_sees_fields_through_fragments() -> None:
+    from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
+
+    from graphql_api.api.common import selects
+
+    def field(name: str, *selections: Any) -> SelectedField:
+        return SelectedField(name=name, directives={}, arguments={}, selections=list(selections))
+
+    count = field("movements", field("totalCount"))
+    direct = [field("edges", field("node", count))]
+    spread = [FragmentSpread("F", "X", {}, [field("edges", field("node", InlineFragment("Y", [count], {})))])]
+    path = ("edges", "node", "movements", "totalCount")
+    assert selects(direct, path)
+    assert selects(spread, path)
+    assert not selects([field("edges", field("node", field("movements", field("edges"))))], path)

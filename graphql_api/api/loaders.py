@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Select, any_, bindparam, false, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
@@ -15,12 +16,16 @@ from strawberry.dataloader import DataLoader
 from graphql_api.api.database import RequestDatabase
 from graphql_api.api.pagination import (
     Connection,
+    Deferred,
     Page,
     PageArgs,
     SortKey,
     decode_cursor,
     fetch_pages_by_parent,
+    now_or_later,
+    when_loaded,
 )
+from graphql_api.api.relay import required
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, center_filter, environment_filter, user_filter
 from graphql_api.db import reads
@@ -157,6 +162,19 @@ class Loaders:
         self._context = context
         self._db = context.db
         self._cache: dict[str, DataLoader[Any, Any]] = {}
+        self._built: dict[tuple[str, uuid.UUID], Any] = {}
+
+    def activate(self) -> None:
+        """Make these the loaders of `related` fields for the rest of this request's task
+        (and the tasks it starts). Called by the view when it builds the context."""
+        _CURRENT.set(self)
+
+    def built(self, name: str, key: uuid.UUID, build: Callable[[Any], T], row: Any) -> T:
+        """`build(row)`, once per request and object (a page's items share their environment)."""
+        found = self._built.get((name, key))
+        if found is None:
+            found = self._built[(name, key)] = build(row)
+        return cast(T, found)
 
     @property
     def _principal(self) -> Principal:
@@ -224,6 +242,22 @@ class Loaders:
         )
 
 
+_CURRENT: ContextVar[Loaders] = ContextVar("graphql_api_loaders")
+
+
+def related(name: str, key: uuid.UUID, build: Callable[[Any], T]) -> Any:
+    """The value of a plain to-one field (`item.environment`): the object, built now, when its
+    row is already loaded in this request (a page joined and primed it); otherwise a Deferred
+    that loads it through the `name` loader if the client selects the field. Typed Any: the
+    field is declared with the object's type, and graphql-core awaits the Deferred."""
+    loaders = _CURRENT.get()
+    loader: DataLoader[uuid.UUID, Any] = getattr(loaders, name)
+    ready = loader.cache_map.get(key)
+    if ready is not None and ready.done() and ready.exception() is None and ready.result() is not None:
+        return loaders.built(name, key, build, ready.result())
+    return Deferred(lambda: when_loaded(loader.load(key), lambda row: build(required(row))))
+
+
 def child_connection(
     pages: DataLoader[ChildPageKey, Page[Any]],
     counts: DataLoader[uuid.UUID, int],
@@ -238,5 +272,7 @@ def child_connection(
         decode_cursor(MOVEMENTS_NEWEST_FIRST, args.cursor)
 
     key = ChildPageKey(parent_id, args)
-    # Loader futures, not coroutines: one per item of the parent list, and no task each.
-    return Connection(_page=lambda: pages.load(key), _count=lambda: counts.load(parent_id), _to_node=to_node)
+    # Loader futures, not coroutines: one per item of the parent list, and no task each. The
+    # count is at hand when the parent page prefetched the counts of its rows.
+    total = now_or_later(counts.cache_map.get(parent_id), lambda: counts.load(parent_id))
+    return Connection(_page=lambda: pages.load(key), _to_node=to_node, total_count=total)

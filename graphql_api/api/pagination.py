@@ -12,7 +12,7 @@ import base64
 import binascii
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
@@ -255,6 +255,37 @@ async def _after(value: Awaitable[A], fn: Callable[[A], B]) -> B:
     return fn(await value)
 
 
+class Deferred(Generic[A]):
+    """A field value computed only if the client selects the field.
+
+    graphql-core awaits whatever awaitable it finds in a plain (resolver-less) field. Fields
+    whose value is usually at hand (a page primed it) are therefore plain fields holding the
+    value, or a Deferred when it is not: no resolver call per object (strawberry builds an
+    `Info`, converts arguments and runs the extension chain for every resolver call), and no
+    statement unless the field is selected.
+    """
+
+    __slots__ = ("_make",)
+
+    def __init__(self, make: Callable[[], MaybeAwaitable[A]]) -> None:
+        self._make = make
+
+    def __await__(self) -> Generator[Any, None, A]:
+        value = self._make()
+        if inspect.isawaitable(value):
+            return (yield from cast(Awaitable[A], value).__await__())
+        return value
+
+
+def now_or_later(ready: Awaitable[A] | None, make: Callable[[], MaybeAwaitable[A]]) -> Any:
+    """The value of a plain field: `ready`'s result if it is a completed future (a primed
+    loader), else a `Deferred` of `make`. Typed Any: the field is declared with the value's
+    type, and graphql-core awaits the Deferred."""
+    if isinstance(ready, asyncio.Future) and ready.done() and ready.exception() is None:
+        return ready.result()
+    return Deferred(make)
+
+
 class Lazy(Generic[RowT]):
     """A value computed at most once, on first use (shared by sibling fields)."""
 
@@ -290,8 +321,9 @@ class Edge(Generic[NodeT]):
 @strawberry.type(description="A page of a list, with cursors and the total count (Relay).")
 class Connection(Generic[NodeT]):
     _page: strawberry.Private[Callable[[], MaybeAwaitable[Page[Any]]]]
-    _count: strawberry.Private[Callable[[], MaybeAwaitable[int]]]
     _to_node: strawberry.Private[Callable[[Any], Any]]
+    # A plain field: the count, or a Deferred of it (see `Deferred`).
+    total_count: int = strawberry.field(description="Number of items in the whole list (all pages), after filters.")
 
     @strawberry.field(description="The items of this page.")
     def edges(self) -> list[Edge[NodeT]]:
@@ -315,10 +347,6 @@ class Connection(Generic[NodeT]):
 
         return then(self._page(), build)  # type: ignore[return-value]
 
-    @strawberry.field(description="Number of items in the whole list (all pages), after filters.")
-    def total_count(self) -> int:
-        return self._count()  # type: ignore[return-value]
-
 
 def connection(
     context: Context,
@@ -327,14 +355,15 @@ def connection(
     args: PageArgs,
     to_node: Callable[[Any], Any],
     *,
-    on_rows: Callable[[list[Any]], None] | None = None,
+    on_rows: Callable[[list[Any]], Awaitable[object] | None] | None = None,
     read_row: Callable[[Row[Any]], Any] | None = None,
     count_stmt: Select[Any] | None = None,
 ) -> Connection[Any]:
     """A root-level connection over `stmt` (already scoped and filtered).
 
     `on_rows` sees the page's rows as soon as they are loaded, e.g. to prime loaders with
-    objects the page statement fetched eagerly. `read_row` makes the page's objects from Core
+    objects the page statement fetched eagerly (it may return an awaitable: a batch to load
+    before the page is used). `read_row` makes the page's objects from Core
     rows when `stmt` selects columns rather than an entity; `count_stmt` (default: `stmt`)
     counts the list, e.g. without the joins the page needs.
     """
@@ -347,11 +376,13 @@ def connection(
         async with db() as session:
             page = await fetch_page(session, stmt, sort, args, read_row)
         if on_rows is not None:
-            on_rows(page.rows)
+            primed = on_rows(page.rows)
+            if primed is not None:
+                await primed
         return page
 
     async def load_count() -> int:
         async with db() as session:
             return int(await session.scalar(count_statement(stmt if count_stmt is None else count_stmt)) or 0)
 
-    return Connection(_page=Lazy(load_page).get, _count=Lazy(load_count).get, _to_node=to_node)
+    return Connection(_page=Lazy(load_page).get, _to_node=to_node, total_count=now_or_later(None, Lazy(load_count).get))

@@ -142,6 +142,7 @@ class GraphQLView(GraphQL[Context, None]):
             claims=tokens.decode_access_token(self.settings, token) if token else None,
         )
         context.loaders = Loaders(context)
+        context.loaders.activate()
         return context
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Awaitable
 from typing import Annotated, Any
 
 import strawberry
@@ -11,7 +12,7 @@ from sqlalchemy import Row, join
 
 from graphql_api.api import permissions
 from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
-from graphql_api.api.common import sort_key
+from graphql_api.api.common import selects, sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import ItemCategory, ItemStatus, ItemType, SortDirection, to_model
 from graphql_api.api.items.types import InventoryItem
@@ -61,6 +62,7 @@ _COLUMNS = {
 }
 
 
+_MOVEMENT_COUNT = ("edges", "node", "movements", "totalCount")
 _ITEM_ROW, _ENVIRONMENT_ROW, _CENTER_ROW = (
     reads.row_class(model) for model in (models.InventoryItem, models.Environment, models.Center)
 )
@@ -128,10 +130,16 @@ class ItemQuery:
             return item
 
         loaders = info.context.loaders
+        # Movement counts of the whole page in one batch before the items are built, so each
+        # item's `movements { totalCount }` is a plain value (no per-item await).
+        counts = any(selects(field.selections, _MOVEMENT_COUNT) for field in info.selected_fields)
 
-        def prime(_rows: list[Any]) -> None:
+        def prime(rows: list[Any]) -> Awaitable[object] | None:
             loaders.prime_many("environment_by_id", environments.values())
             loaders.prime_many("center_by_id", centers.values())
+            if counts and rows:
+                return loaders.movement_count_by_item.load_many([row.id for row in rows])
+            return None
 
         return connection(
             info.context,

@@ -9,7 +9,7 @@ import strawberry
 from graphql_api.api.arguments import After, Before, First, Last
 from graphql_api.api.context import Info
 from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason, to_api
-from graphql_api.api.loaders import child_connection
+from graphql_api.api.loaders import child_connection, related
 from graphql_api.api.organization.types import Environment
 from graphql_api.api.pagination import Connection, PageArgs, when_loaded
 from graphql_api.api.relay import Node, encode_id, required
@@ -60,6 +60,8 @@ class InventoryItem(Node):
     retired_at: datetime | None = strawberry.field(description="When the item was retired.")
     created_at: datetime = strawberry.field(description="When the item was registered.")
     updated_at: datetime = strawberry.field(description="Last change of any field or quantity.")
+    # A plain field (no resolver): the Environment, or a Deferred of it (loaders.related).
+    environment: Environment = strawberry.field(description="The environment holding the item.")
 
     @classmethod
     def from_model(cls, row: models.InventoryItem) -> InventoryItem:
@@ -90,12 +92,8 @@ class InventoryItem(Node):
             retired_at=row.retired_at,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            environment=related("environment_by_id", row.environment_id, Environment.from_model),
         )
-
-    @strawberry.field(description="The environment holding the item.")
-    def environment(self, info: Info) -> Environment:
-        row = info.context.loaders.environment_by_id.load(self._model.environment_id)
-        return when_loaded(row, lambda found: Environment.from_model(required(found)))  # type: ignore[return-value]
 
     @strawberry.field(description="Stock movements of this item, newest first.")
     def movements(

@@ -9,8 +9,9 @@ import strawberry
 
 from graphql_api.api.arguments import After, Before, First, Last
 from graphql_api.api.context import Info
-from graphql_api.api.pagination import Connection, PageArgs, when_loaded
-from graphql_api.api.relay import Node, encode_id, required
+from graphql_api.api.loaders import related
+from graphql_api.api.pagination import Connection, PageArgs
+from graphql_api.api.relay import Node, encode_id
 from graphql_api.db import models
 
 
@@ -71,6 +72,8 @@ class Environment(Node):
     is_active: bool = strawberry.field(description="Inactive environments are kept for history.")
     created_at: datetime = strawberry.field(description="When the environment was created.")
     updated_at: datetime = strawberry.field(description="Last change.")
+    # A plain field (no resolver): the Center, or a Deferred of it (loaders.related).
+    center: Center = strawberry.field(description="The center this environment belongs to.")
 
     @classmethod
     def from_model(cls, row: models.Environment) -> Environment:
@@ -86,12 +89,8 @@ class Environment(Node):
             is_active=row.is_active,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            center=related("center_by_id", row.center_id, Center.from_model),
         )
-
-    @strawberry.field(description="The center this environment belongs to.")
-    def center(self, info: Info) -> Center:
-        row = info.context.loaders.center_by_id.load(self._model.center_id)
-        return when_loaded(row, lambda found: Center.from_model(required(found)))  # type: ignore[return-value]
 
     @property
     def pk(self) -> uuid.UUID:
