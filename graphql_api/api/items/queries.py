@@ -138,7 +138,7 @@ class ItemQuery:
             loaders.prime_many("environment_by_id", environments.values())
             loaders.prime_many("center_by_id", centers.values())
             if counts and rows:
-                return loaders.movement_count_by_item.load_many([row.id for row in rows])
+                return loaders.prefetch("movement_count_by_item", [row.id for row in rows])
             return None
 
         return connection(
