@@ -10,7 +10,9 @@ from typing import Annotated
 
 import strawberry
 
-First = Annotated[int | None, strawberry.argument(name="first", description="Page size from the start (0-100, default 20).")]
+First = Annotated[
+    int | None, strawberry.argument(name="first", description="Page size from the start (0-100, default 20).")
+]
 After = Annotated[str | None, strawberry.argument(name="after", description="Return items after this cursor.")]
 Last = Annotated[int | None, strawberry.argument(name="last", description="Page size from the end (0-100).")]
 Before = Annotated[str | None, strawberry.argument(name="before", description="Return items before this cursor.")]
