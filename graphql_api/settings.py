@@ -87,8 +87,8 @@ class Settings:
     app_timezone: str = "America/Bogota"
     default_language: str = "es"
 
-    db_pool_size: int = 10
-    db_max_overflow: int = 5
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
     db_pool_timeout_seconds: int = 5
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 15_000
@@ -153,8 +153,8 @@ class Settings:
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
             app_timezone=env.get("APP_TIMEZONE", "America/Bogota"),
             default_language=env.get("DEFAULT_LANGUAGE", "es"),
-            db_pool_size=_int(env, "DB_POOL_SIZE", 10, minimum=1),
-            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 5),
+            db_pool_size=_int(env, "DB_POOL_SIZE", 20, minimum=1),
+            db_max_overflow=_int(env, "DB_MAX_OVERFLOW", 10),
             db_pool_timeout_seconds=_int(env, "DB_POOL_TIMEOUT_SECONDS", 5, minimum=1),
             db_connect_timeout_seconds=_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
