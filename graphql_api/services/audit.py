@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -90,24 +90,29 @@ def set_actor(session: AsyncSession, user_id: uuid.UUID, role: Role) -> None:
     session.info[ACTOR_KEY] = (user_id, role)
 
 
+def note_created(session: AsyncSession, obj: Any) -> None:
+    """Record a row inserted outside the ORM unit of work (an INSERT … RETURNING)."""
+    session.info.setdefault(CHANGES_KEY, []).append(_created(obj))
+
+
+def _created(obj: Any) -> dict[str, Any]:
+    mapper = inspect(obj).mapper
+    values = {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+    return {
+        "entity": obj.__table__.name,
+        "id": str(getattr(obj, "id", "") or ""),
+        "action": "create",
+        "old": {},
+        "new": _clean(values),
+    }
+
+
 @event.listens_for(Session, "after_flush")
 def _collect_changes(session: Session, _flush: UOWTransaction) -> None:
     changes = session.info.setdefault(CHANGES_KEY, [])
     for obj in session.new:
-        table = obj.__table__.name
-        if table in IGNORED_TABLES:
-            continue
-        mapper = inspect(obj).mapper
-        values = {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
-        changes.append(
-            {
-                "entity": table,
-                "id": str(getattr(obj, "id", "") or ""),
-                "action": "create",
-                "old": {},
-                "new": _clean(values),
-            }
-        )
+        if obj.__table__.name not in IGNORED_TABLES:
+            changes.append(_created(obj))
     for obj in session.dirty:
         table = obj.__table__.name
         if table in IGNORED_TABLES:
@@ -155,6 +160,9 @@ def _clip(value: str | None, size: int) -> str | None:
     return cleaned[:size]
 
 
+_INSERT_ENTRY = insert(AuditLog)
+
+
 async def write_entry(
     session: AsyncSession,
     *,
@@ -168,20 +176,24 @@ async def write_entry(
 ) -> None:
     changes = changes or []
     entity_type, entity_id = primary_entity(changes)
-    session.add(
-        AuditLog(
-            actor_id=actor[0] if actor else None,
-            actor_role=actor[1] if actor else None,
-            operation=_clip(operation, 100) or "unknown",
-            entity_type=entity_type,
-            entity_id=entity_id,
-            changes=changes,
-            outcome=outcome,
-            error_code=error_code,
-            client_ip=_clip(meta.client_ip, 64),
-            user_agent=_clip(meta.user_agent, 300),
-            request_id=_clip(meta.request_id, 64),
-            duration_ms=max(0, duration_ms),
-        )
+    # One INSERT, without a unit-of-work flush (nothing reads the row back).
+    await session.execute(
+        _INSERT_ENTRY,
+        [
+            {
+                "id": uuid.uuid4(),
+                "actor_id": actor[0] if actor else None,
+                "actor_role": actor[1] if actor else None,
+                "operation": _clip(operation, 100) or "unknown",
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "changes": changes,
+                "outcome": outcome,
+                "error_code": error_code,
+                "client_ip": _clip(meta.client_ip, 64),
+                "user_agent": _clip(meta.user_agent, 300),
+                "request_id": _clip(meta.request_id, 64),
+                "duration_ms": max(0, duration_ms),
+            }
+        ],
     )
-    await session.flush()

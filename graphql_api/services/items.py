@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, Integer, Select, Update, and_, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, DateTime, Integer, Select, Update, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -360,22 +360,30 @@ async def apply_movement(
         old={k: old[k] for k in changed},
         new={k: new[k] for k in changed},
     )
-    movement = InventoryMovement(
-        item_id=updated.id,
-        environment_id=updated.environment_id,
-        reason=reason,
-        delta_quantity=delta.quantity,
-        delta_damaged=delta.damaged,
-        delta_missing=delta.missing,
-        delta_in_maintenance=delta.in_maintenance,
-        delta_on_loan=delta.on_loan,
-        quantity_after=updated.quantity,
-        actor_id=actor_id,
-        note=note,
-        **_link_values(links),
-    )
-    session.add(movement)
-    await session.flush()
+    # INSERT … RETURNING without a unit-of-work flush; the audit entry notes the new row.
+    [movement] = (
+        await session.scalars(
+            _INSERT_MOVEMENT,
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "item_id": updated.id,
+                    "environment_id": updated.environment_id,
+                    "reason": reason,
+                    "delta_quantity": delta.quantity,
+                    "delta_damaged": delta.damaged,
+                    "delta_missing": delta.missing,
+                    "delta_in_maintenance": delta.in_maintenance,
+                    "delta_on_loan": delta.on_loan,
+                    "quantity_after": updated.quantity,
+                    "actor_id": actor_id,
+                    "note": note,
+                    **_link_values(links),
+                }
+            ],
+        )
+    ).all()
+    audit.note_created(session, movement)
     return updated, movement
 
 
@@ -398,6 +406,7 @@ _DELTA_FIELDS = {
     "quantity_on_loan": "on_loan",
 }
 _STOCK_UPDATES: dict[Hashable, Update] = {}
+_INSERT_MOVEMENT = insert(InventoryMovement).returning(InventoryMovement)
 
 
 def _stock_update(principal: Principal | None, compare_quantity: bool) -> Update:
