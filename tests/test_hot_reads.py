@@ -253,3 +253,21 @@ def test_selects_sees_fields_through_fragments() -> None:
     assert selects(direct, path)
     assert selects(spread, path)
     assert not selects([field("edges", field("node", field("movements", field("edges"))))], path)
+
+
+async def test_only_settled_loader_futures_count_as_values_at_hand() -> None:
+    import asyncio
+
+    from graphql_api.api.pagination import Deferred, now_or_later
+
+    loop = asyncio.get_running_loop()
+    done, failed, cancelled, pending = (loop.create_future() for _ in range(4))
+    done.set_result(7)
+    failed.set_exception(RuntimeError("batch failed"))
+    failed.exception()
+    cancelled.cancel()
+    assert now_or_later(done, lambda: 0) == 7
+    for future in (failed, cancelled, pending, None):
+        assert isinstance(now_or_later(future, lambda: 0), Deferred)
+    assert await now_or_later(None, lambda: 5) == 5
+    pending.cancel()

@@ -23,6 +23,7 @@ from graphql_api.api.pagination import (
     decode_cursor,
     fetch_pages_by_parent,
     now_or_later,
+    settled,
     when_loaded,
 )
 from graphql_api.api.relay import required
@@ -260,7 +261,7 @@ def related(name: str, key: uuid.UUID, build: Callable[[Any], T]) -> Any:
     loaders = _CURRENT.get()
     loader: DataLoader[uuid.UUID, Any] = getattr(loaders, name)
     ready = loader.cache_map.get(key)
-    if ready is not None and ready.done() and ready.exception() is None and ready.result() is not None:
+    if ready is not None and settled(ready) and ready.result() is not None:
         return loaders.built(name, key, build, ready.result())
     return Deferred(lambda: when_loaded(loader.load(key), lambda row: build(required(row))))
 

@@ -281,9 +281,14 @@ def now_or_later(ready: Awaitable[A] | None, make: Callable[[], MaybeAwaitable[A
     """The value of a plain field: `ready`'s result if it is a completed future (a primed
     loader), else a `Deferred` of `make`. Typed Any: the field is declared with the value's
     type, and graphql-core awaits the Deferred."""
-    if isinstance(ready, asyncio.Future) and ready.done() and ready.exception() is None:
+    if isinstance(ready, asyncio.Future) and settled(ready):
         return ready.result()
     return Deferred(make)
+
+
+def settled(future: asyncio.Future[Any]) -> bool:
+    """Done with a result (not cancelled, no exception)."""
+    return future.done() and not future.cancelled() and future.exception() is None
 
 
 class Lazy(Generic[RowT]):
