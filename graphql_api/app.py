@@ -23,6 +23,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphql_api.api.schema import build_schema
 from graphql_api.api.view import GraphQLView
+from graphql_api.auth import passwords
 from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker, statement_counter
 from graphql_api.db.migrate import is_at_head
 from graphql_api.settings import Settings
@@ -36,6 +37,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
     url = database_url or settings.database_url
     if not url:
         raise RuntimeError("no DATABASE_URL: start through `graphql-api serve` for the embedded database")
+    passwords.set_thread_nice(settings.hash_thread_nice)
     engine = make_engine(settings, url, **engine_options)
     sessionmaker = make_sessionmaker(engine)
     schema = build_schema(

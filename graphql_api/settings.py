@@ -73,6 +73,7 @@ class Settings:
     access_token_ttl_seconds: int = 15 * 60
     refresh_token_ttl_seconds: int = 14 * 24 * 3600
     bcrypt_rounds: int = 12
+    hash_thread_nice: int = 10
     allow_self_registration: bool = True
     login_max_failures_per_account: int = 5
     login_max_failures_per_ip: int = 20
@@ -141,6 +142,7 @@ class Settings:
             access_token_ttl_seconds=_int(env, "ACCESS_TOKEN_TTL_SECONDS", 900, minimum=30),
             refresh_token_ttl_seconds=_int(env, "REFRESH_TOKEN_TTL_SECONDS", 14 * 24 * 3600, minimum=60),
             bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, minimum=4),
+            hash_thread_nice=_int(env, "HASH_THREAD_NICE", 10, minimum=0),
             allow_self_registration=_bool(env, "ALLOW_SELF_REGISTRATION", True),
             login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),
             login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1),
@@ -169,6 +171,8 @@ class Settings:
         """Refuse configurations that are unsafe or cannot work."""
         if "*" in self.cors_origins:
             raise SettingsError("CORS_ORIGINS must list origins explicitly; '*' is not allowed")
+        if self.hash_thread_nice > 19:
+            raise SettingsError("HASH_THREAD_NICE must be between 0 and 19")
         if self.max_page_size > 1000:
             raise SettingsError("MAX_PAGE_SIZE may be at most 1000")
         if self.default_language not in {"es", "en"}:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import threading
 import time
 import uuid
@@ -436,3 +437,29 @@ async def test_hashing_queue_is_bounded_and_refuses_beyond_it() -> None:
     assert await asyncio.gather(*waiting) == [True] * passwords.MAX_WAITING_HASHES
     # The slots are free again.
     assert await passwords.verify_password("x" * 8, None, 4) is False
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="per-thread nice is a Linux feature")
+async def test_hashing_thread_runs_at_lower_priority_than_the_event_loop() -> None:
+    """Logins take the CPU the event loop leaves: the hashing thread is niced, the loop is not."""
+    loop_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    wanted = min(19, max(loop_nice, passwords._nice, 10))
+    passwords.set_thread_nice(wanted)
+
+    def own_nice() -> tuple[int, int]:
+        tid = threading.get_native_id()
+        return tid, os.getpriority(os.PRIO_PROCESS, tid)
+
+    tid, nice = await passwords._off_loop(own_nice)
+    assert tid != threading.get_native_id()
+    assert nice == wanted
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == loop_nice
+    assert await passwords.verify_password("x" * 8, None, 4) is False
+
+
+def test_hash_thread_nice_setting() -> None:
+    assert make_settings().hash_thread_nice == 10
+    assert make_settings(HASH_THREAD_NICE="0").hash_thread_nice == 0
+    for bad in ("20", "-1", "low"):
+        with pytest.raises(SettingsError):
+            make_settings(HASH_THREAD_NICE=bad)

@@ -4,12 +4,19 @@ Hashing runs on one dedicated thread per process, not the default executor: a fl
 logins then takes one core at most and the event loop keeps serving everything else. At most
 `MAX_WAITING_HASHES` wait for that thread; further attempts are refused at once with
 RATE_LIMITED instead of queueing without bound (catalogue F19).
+
+The hashing thread runs at a lower scheduling priority (`HASH_THREAD_NICE`, Linux per-thread
+nice): when a core is shared, the event loop gets the CPU first and logins take what is left, so
+a burst of logins slows logins, not every other request. On an idle core nothing changes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -22,7 +29,29 @@ HASH_THREADS = 1
 MAX_WAITING_HASHES = 16
 _executor = ThreadPoolExecutor(max_workers=HASH_THREADS, thread_name_prefix="bcrypt")
 _waiting = 0
+_nice = 0
+_thread = threading.local()
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def set_thread_nice(nice: int) -> None:
+    """Scheduling priority of the hashing thread (0 = same as the event loop, 19 = lowest);
+    applied by the thread before its next hash."""
+    global _nice
+    _nice = nice
+
+
+def _at_priority(fn: Callable[..., T], *args: object) -> T:
+    wanted = _nice
+    if getattr(_thread, "nice", 0) != wanted and hasattr(os, "setpriority"):
+        try:
+            # On Linux PRIO_PROCESS with a thread id sets the priority of that thread only.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), wanted)
+        except OSError as error:  # lowering a nice value needs privileges: keep the current one
+            log.warning("could not set the hashing thread's nice value to %s: %s", wanted, error)
+        _thread.nice = wanted
+    return fn(*args)
 
 
 async def _off_loop(fn: Callable[..., T], *args: object) -> T:
@@ -31,7 +60,7 @@ async def _off_loop(fn: Callable[..., T], *args: object) -> T:
         raise RateLimited(1)
     _waiting += 1
     try:
-        return await asyncio.get_running_loop().run_in_executor(_executor, fn, *args)
+        return await asyncio.get_running_loop().run_in_executor(_executor, _at_priority, fn, *args)
     finally:
         _waiting -= 1
 
