@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import http.client
 import importlib.metadata
 import os
@@ -58,6 +59,8 @@ RUN_DIR = seed.DATA_DIR / "run"
 RESULTS_DIR = BENCH / "results"
 LUA = BENCH / "wrk" / "requests.lua"
 SERVER_CPUS = "0"
+SLOW_CALLBACK_MS_LIMIT = 50
+LOOP_CHECK_S = 3.0
 GENERATOR_CPUS = "1"
 TOKEN_MAX_AGE_S = 600  # access tokens live 15 minutes
 # "<time> [pid] db=bench vxid=3/45 LOG:  statement: BEGIN" (or "execute <name>: SELECT ...")
@@ -343,7 +346,7 @@ def run_wrk(ctx: Context, variant: Variant, workload: Workload, path: Path, dura
     return data
 
 
-def start_login_driver(ctx: Context) -> tuple[subprocess.Popen[bytes], Any]:
+def start_login_driver(ctx: Context, server: str = "project") -> tuple[subprocess.Popen[bytes], Any]:
     emails = RUN_DIR / "login-emails.txt"
     emails.write_text("\n".join(ctx.fixtures.login_emails) + "\n")
     out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop_login_driver
@@ -352,7 +355,7 @@ def start_login_driver(ctx: Context) -> tuple[subprocess.Popen[bytes], Any]:
         "-m",
         "bench.login_driver",
         "--port",
-        str(ctx.servers["project"].port),
+        str(ctx.servers[server].port),
         "--rate",
         str(ctx.args.login_rate),
         "--emails",
@@ -437,6 +440,57 @@ def measure(ctx: Context, workload: Workload, variant: Variant, files: dict[str,
     if login_stats is not None:
         metrics["login"] = login_stats
     return metrics
+
+
+SLOW_CALLBACK = re.compile(r"Executing (.*) took (\d+(?:\.\d+)?) seconds")
+
+
+def event_loop_check(ctx: Context, workloads: list[Workload]) -> dict[str, Any]:
+    """Each project variant once more against `project-debug`, a server in asyncio debug mode
+    that logs every callback holding the event loop longer than SLOW_CALLBACK_MS_LIMIT; count
+    those log lines per workload. Debug mode slows everything down, so this pass measures
+    nothing else (and errs on the side of reporting)."""
+    server = ctx.servers["project-debug"]
+    out: dict[str, Any] = {"threshold_ms": SLOW_CALLBACK_MS_LIMIT, "seconds": LOOP_CHECK_S, "runs": {}}
+    log(
+        f"\n== event-loop check: callbacks over {SLOW_CALLBACK_MS_LIMIT} ms"
+        f" (asyncio debug mode, {LOOP_CHECK_S:g} s each)"
+    )
+    for workload in workloads:
+        for variant in workload.variants:
+            if not variant.project or variant.server != "project":
+                continue
+            debug = dataclasses.replace(variant, server="project-debug")
+            if debug.cas:
+                path = ctx.new_file(f"{workload.name}-loop-cas")
+                write_cas_file(path, debug, ctx.stock_slice())
+            else:
+                path = ctx.new_file(f"{workload.name}-loop")
+                write_random_file(path, random_requests(debug, ctx.fixtures))
+            offset = server.log_path.stat().st_size if server.log_path.exists() else 0
+            driver = start_login_driver(ctx, "project-debug") if debug.side_login else None
+            try:
+                result = run_wrk(ctx, debug, workload, path, LOOP_CHECK_S)
+            finally:
+                if driver is not None:
+                    stop_login_driver(*driver)
+            time.sleep(workload.drain_s + 0.2)  # requests still in flight finish inside this run
+            with server.log_path.open("rb") as handle:
+                handle.seek(offset)
+                lines = handle.read().decode(errors="replace").splitlines()
+            slow = [(float(m.group(2)) * 1000, m.group(1)[:160]) for m in map(SLOW_CALLBACK.search, lines) if m]
+            key = f"{workload.name}/{variant.label}"
+            out["runs"][key] = {
+                "requests": result["requests"],
+                "slow_callbacks": len(slow),
+                "max_ms": round(max((ms for ms, _ in slow), default=0.0), 1),
+                "examples": [f"{ms:.0f} ms: {what}" for ms, what in sorted(slow, reverse=True)[:3]],
+            }
+            log(
+                f"  {key:<34} {result['requests']:>6} requests  {len(slow)} slow callbacks"
+                + (f" (max {out['runs'][key]['max_ms']} ms)" if slow else "")
+            )
+    return out
 
 
 def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -617,6 +671,7 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
     specs = {
         "project": (["graphql_api.app:app_factory", "--factory", "--workers", "1"], SERVER_CPUS, 1),
         "project-2w": (["graphql_api.app:app_factory", "--factory", "--workers", "2"], None, 2),
+        "project-debug": (["graphql_api.app:app_factory", "--factory", "--workers", "1"], SERVER_CPUS, 1),
         "graphql-core": (["bench.baselines.graphql_core_app:app", "--workers", "1"], SERVER_CPUS, 1),
         "rest": (["bench.baselines.rest_app:app", "--workers", "1"], SERVER_CPUS, 1),
     }
@@ -629,7 +684,7 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
             name=name,
             cmd=[*uvicorn, *target, *flags, "--port", str(port)],
             port=port,
-            env=env,
+            env={**env, "SLOW_CALLBACK_MS": str(SLOW_CALLBACK_MS_LIMIT)} if name == "project-debug" else env,
             log_path=seed.DATA_DIR / "logs" / f"{name}.log",
             cpus=cpus,
             workers=workers,
@@ -735,15 +790,17 @@ def main(argv: list[str] | None = None) -> int:
         url = cluster.url(seed.DATABASE)
         fixtures = load_fixtures(url)
         monitor = Monitor(cluster.url("postgres"), cluster.log_file)
-        needed = {"project"} | {v.server for w in workloads for v in w.variants}
+        needed = {"project", "project-debug"} | {v.server for w in workloads for v in w.variants}
         log(f"== servers: {', '.join(sorted(needed))} (pinning {'on' if procs.can_pin() else 'off'})")
         servers = start_servers(url, needed)
         cas_runs = sum(v.cas for w in workloads for v in w.variants)
-        per_variant = args.rounds * (2 if args.warmup > 0 else 1) + 1
+        # warm-up + measured run per round, the counting phase, and the event-loop check
+        per_variant = args.rounds * (2 if args.warmup > 0 else 1) + 2
         slice_size = len(fixtures.stock_pool) // max(1, cas_runs * per_variant)
         ctx = Context(args, servers, fixtures, monitor, seed.PG_DIR, slice_size)
         meta = metadata(monitor)
         results = {w.name: run_workload(ctx, w) for w in workloads}
+        loop_check = event_loop_check(ctx, workloads)
         meta.update(
             started_at=datetime.now().astimezone().isoformat(timespec="seconds"),
             load_average_start=load_start,
@@ -761,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
             "generator_cpus": GENERATOR_CPUS if procs.can_pin() else None,
             "stock_slice_size": slice_size,
         }
-        document = report.build(meta, settings, results)
+        document = report.build(meta, settings, results, loop_check)
         log("")
         log(report.render(document))
         path = report.write(document, RESULTS_DIR)

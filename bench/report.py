@@ -98,7 +98,7 @@ def _at_least(target: str, value: float | None, limit: float) -> dict[str, Any]:
     return _check(target, value, None if value is None else value >= limit)
 
 
-def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+def targets(results: dict[str, Any], loop_check: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     r = results
     checks = []
     if "node" in r:
@@ -167,16 +167,31 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if v.get("summary", {}).get("errors")
     ]
     checks.append(_check("zero errors", None, not with_errors, "; ".join(with_errors) or "0"))
+    if loop_check and loop_check.get("runs"):
+        runs = loop_check["runs"]
+        slow = {name: run for name, run in runs.items() if run["slow_callbacks"]}
+        shown = "; ".join(f"{name}: {run['slow_callbacks']} (max {run['max_ms']} ms)" for name, run in slow.items())
+        checks.append(
+            _check(
+                f"no callback blocks the event loop > {loop_check['threshold_ms']} ms (asyncio debug)",
+                None,
+                not slow,
+                shown or f"none in {sum(run['requests'] for run in runs.values())} requests",
+            )
+        )
     return checks
 
 
-def build(meta: dict[str, Any], settings: dict[str, Any], results: dict[str, Any]) -> dict[str, Any]:
+def build(
+    meta: dict[str, Any], settings: dict[str, Any], results: dict[str, Any], loop_check: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "meta": meta,
         "settings": settings,
         "table": _rows(results),
-        "targets": targets(results),
+        "targets": targets(results, loop_check),
         "workloads": results,
+        "event_loop_check": loop_check,
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -70,6 +71,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         # this heap and was most of the p99 of small requests; frozen, ~0.3 ms.
         gc.collect()
         gc.freeze()
+        if settings.slow_callback_ms:
+            watch_event_loop(settings.slow_callback_ms)
         yield
         await engine.dispose()
 
@@ -117,6 +120,16 @@ async def readiness(engine: AsyncEngine) -> Response:
     if not at_head:
         return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "behind"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok", "migrations": "head"})
+
+
+def watch_event_loop(threshold_ms: int) -> None:
+    """SLOW_CALLBACK_MS (diagnostics, benchmarks): asyncio debug mode, which logs every callback
+    that holds the event loop longer than the threshold ("Executing <Task …> took 0.061 seconds").
+    Debug mode itself slows the server down; never in production."""
+    loop = asyncio.get_running_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = threshold_ms / 1000
+    log.warning("event loop watch on: callbacks over %s ms are logged by the 'asyncio' logger", threshold_ms)
 
 
 class CountStatements:

@@ -94,6 +94,7 @@ class Settings:
     db_connect_timeout_seconds: int = 3
     db_statement_timeout_ms: int = 15_000
     count_statements: bool = False
+    slow_callback_ms: int = 0
     max_page_size: int = 100
 
     env_file_values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -161,6 +162,7 @@ class Settings:
             db_connect_timeout_seconds=_int(env, "DB_CONNECT_TIMEOUT_SECONDS", 3, minimum=1),
             db_statement_timeout_ms=_int(env, "DB_STATEMENT_TIMEOUT_MS", 15_000, minimum=100),
             count_statements=_bool(env, "COUNT_STATEMENTS", False),
+            slow_callback_ms=_int(env, "SLOW_CALLBACK_MS", 0),
             max_page_size=_int(env, "MAX_PAGE_SIZE", 100, minimum=1),
             env_file_values=file_values,
         )

@@ -271,3 +271,34 @@ async def test_only_settled_loader_futures_count_as_values_at_hand() -> None:
         assert isinstance(now_or_later(future, lambda: 0), Deferred)
     assert await now_or_later(None, lambda: 5) == 5
     pending.cancel()
+
+
+async def test_slow_callback_watch_logs_callbacks_that_hold_the_event_loop(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SLOW_CALLBACK_MS (used by the benchmark's event-loop check) logs a blocking callback."""
+    import dataclasses
+    import gc
+
+    from graphql_api.app import create_app
+
+    loop = asyncio.get_running_loop()
+    app = create_app(dataclasses.replace(settings, slow_callback_ms=20))
+    try:
+        async with app.router.lifespan_context(app):
+            assert loop.get_debug()
+            loop.call_soon(time.sleep, 0.05)
+            await asyncio.sleep(0.01)
+            loop.call_soon(time.sleep, 0.001)
+            await asyncio.sleep(0.01)
+    finally:
+        loop.set_debug(False)
+        gc.unfreeze()
+    slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
+    assert any("sleep(0.05)" in message for message in slow), slow
+    assert not any("sleep(0.001)" in message for message in slow), slow
+
+
+def test_slow_callback_watch_is_off_by_default() -> None:
+    assert make_settings().slow_callback_ms == 0
+    assert make_settings(SLOW_CALLBACK_MS="50").slow_callback_ms == 50
