@@ -16,12 +16,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.schema import BaseSchema
+from strawberry.http import process_result
 from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.api.context import Context
 from graphql_api.api.database import RequestDatabase
 from graphql_api.api.loaders import Loaders
+from graphql_api.api.schema import Schema
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
 from graphql_api.services.audit import RequestMeta
@@ -94,9 +95,11 @@ def _bearer(value: str | None) -> str | None:
 
 
 class GraphQLView(GraphQL[Context, None]):
+    schema: Schema
+
     def __init__(
         self,
-        schema: BaseSchema,
+        schema: Schema,
         *,
         settings: Settings,
         engine: AsyncEngine,
@@ -147,12 +150,51 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         try:
+            if isinstance(request, Request) and context is UNSET and root_value is UNSET:
+                response = await self._run_prepared(request)
+                if response is not None:
+                    return response
             return await super().run(request, context, root_value)
         finally:
             # Whatever happened (even a 400 before execution), give the connection back.
             db = getattr(request.state, "request_db", None)
             if db is not None:
                 await db.close()
+
+    async def _run_prepared(self, request: Request) -> Response | None:
+        """A plain JSON POST of a document the schema has already validated: executed directly
+        (`Schema.execute_prepared`). None sends the request down strawberry's own path, which
+        answers everything else (first sight of a document, errors, batches, streaming)."""
+        if request.method != "POST":
+            return None
+        headers = request.headers
+        if headers.get("content-type", "").partition(";")[0].strip().lower() != "application/json":
+            return None
+        accept = headers.get("accept", "")
+        if "multipart/" in accept or "text/event-stream" in accept:
+            return None
+        try:
+            data = self.decode_json(await request.body())
+        except BadJSON:
+            return None
+        if not isinstance(data, dict):
+            return None
+        query, variables = data.get("query"), data.get("variables")
+        name, extensions = data.get("operationName"), data.get("extensions")
+        if not (
+            isinstance(query, str)
+            and isinstance(variables, dict | None)
+            and isinstance(name, str | None)
+            and isinstance(extensions, dict | None)
+        ):
+            return None
+        document = self.schema.prepared(query, name)
+        if document is None:
+            return None
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, sub_response)
+        result = await self.schema.execute_prepared(document, context, variables, name)
+        return self.create_response(process_result(result), sub_response)
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
