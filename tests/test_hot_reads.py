@@ -302,3 +302,56 @@ async def test_slow_callback_watch_logs_callbacks_that_hold_the_event_loop(
 def test_slow_callback_watch_is_off_by_default() -> None:
     assert make_settings().slow_callback_ms == 0
     assert make_settings(SLOW_CALLBACK_MS="50").slow_callback_ms == 50
+
+
+async def test_paced_edges_give_the_event_loop_turns() -> None:
+    """A big page's edges are handed out one by one; after PACE_SECONDS of work the loop runs
+    other tasks. Each iteration is complete (a list under two aliases)."""
+    from graphql_api.api.pagination import PACE_SECONDS, Paced
+
+    turns = 0
+
+    async def other_request() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    def make(row: int) -> int:
+        time.sleep(PACE_SECONDS / 2)  # work on one item
+        return row * 10
+
+    paced = Paced(list(range(20)), make)
+    ticker = asyncio.create_task(other_request())
+    try:
+        first = [edge async for edge in paced]
+        turns_during_first = turns
+        second = [edge async for edge in paced]
+    finally:
+        ticker.cancel()
+    assert first == second == [row * 10 for row in range(20)]
+    assert turns_during_first >= 5  # ~10 turns for 20 x PACE/2 of work; 0 without pacing
+
+
+PACED_PAGE = """
+{ items(first: 6) {
+    a: edges { cursor node { name environment { name } movements(first: 1) { totalCount } } }
+    b: edges { node { id } }
+    pageInfo { endCursor hasNextPage }
+} }
+"""
+
+
+async def test_paced_pages_answer_like_lists(
+    gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch, count_statements: Any
+) -> None:
+    from graphql_api.api import pagination
+
+    whole = await gql.data(PACED_PAGE, token=world.admin_general)
+    monkeypatch.setattr(pagination, "PACED_FROM", 2)
+    monkeypatch.setattr(pagination, "PACE_SECONDS", 0.0)  # a turn after every edge
+    with count_statements() as counted:
+        paced = await gql.data(PACED_PAGE, token=world.admin_general)
+    assert paced == whole
+    assert len(paced["items"]["a"]) == len(paced["items"]["b"]) == 6
+    assert counted.value == 3  # authentication, the page, the movement counts
