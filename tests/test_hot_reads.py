@@ -355,3 +355,28 @@ async def test_paced_pages_answer_like_lists(
     assert paced == whole
     assert len(paced["items"]["a"]) == len(paced["items"]["b"]) == 6
     assert counted.value == 3  # authentication, the page, the movement counts
+
+
+async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:
+    """`paced`: a big page's rows become objects in slices, the loop runs between them."""
+    from graphql_api.api.pagination import PACE_SECONDS, paced
+
+    turns = 0
+
+    async def other_request() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    def make(row: int) -> int:
+        time.sleep(PACE_SECONDS / 32)
+        return -row
+
+    ticker = asyncio.create_task(other_request())
+    try:
+        rows = [row async for row in paced(range(256), make)]
+    finally:
+        ticker.cancel()
+    assert rows == [-row for row in range(256)]
+    assert turns >= 2  # 256 x PACE/32 = 8 x PACE of work, a turn checked every 64 rows

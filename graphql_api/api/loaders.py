@@ -135,10 +135,13 @@ def child_counts(
 ) -> DataLoader[uuid.UUID, int]:
     async def load(keys: list[uuid.UUID]) -> list[int]:
         async with db() as session:
+            # `= ANY(array)`: one statement text (and one server-side prepared statement)
+            # whatever the batch size, and no expanding-IN rendering per execution.
             rows = await session.execute(
                 select(parent_column, func.count())
-                .where(parent_column.in_(keys), *conditions())
-                .group_by(parent_column)
+                .where(parent_column == any_(bindparam("keys", type_=ARRAY(UUID(as_uuid=True)))), *conditions())
+                .group_by(parent_column),
+                {"keys": keys},
             )
             counts: dict[uuid.UUID, int] = {parent: count for parent, count in rows.all()}  # noqa: C416
         return [counts.get(key, 0) for key in keys]

@@ -13,7 +13,7 @@ import binascii
 import inspect
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
@@ -196,8 +196,19 @@ async def fetch_page(
     if read_row is None:
         rows = list((await session.scalars(statement)).all())
     else:
-        rows = [read_row(row) for row in await session.execute(statement)]
+        rows = [row async for row in paced(await session.execute(statement), read_row)]
     return build_page(rows, sort, args)
+
+
+async def paced(source: Iterable[Any], make: Callable[[Any], A]) -> AsyncIterator[A]:
+    """`make(x)` for each `x` of `source`, giving the event loop a turn after every
+    PACE_SECONDS of work (a 1 000-row page is ~20 ms of conversion). No turn for small pages."""
+    turn = time.perf_counter() + PACE_SECONDS
+    for count, item in enumerate(source, 1):
+        yield make(item)
+        if count % 64 == 0 and time.perf_counter() >= turn:
+            await asyncio.sleep(0)
+            turn = time.perf_counter() + PACE_SECONDS
 
 
 async def fetch_pages_by_parent(
