@@ -471,10 +471,13 @@ def event_loop_check(ctx: Context, workloads: list[Workload]) -> dict[str, Any]:
         f"\n== event-loop check: callbacks over {SLOW_CALLBACK_MS_LIMIT} ms"
         f" (asyncio debug mode, {LOOP_CHECK_S:g} s each after {LOOP_CHECK_WARMUP_S:g} s of warm-up)"
     )
+    seen: set[tuple[str, str, int, bool]] = set()
     for workload in workloads:
         for variant in workload.variants:
-            if not variant.project or variant.server != "project":
-                continue
+            shape = (variant.kind, variant.role, variant.first, variant.side_login)
+            if not variant.project or variant.server != "project" or shape in seen:
+                continue  # e.g. `workers` on 1 worker is `page` again
+            seen.add(shape)
             debug = dataclasses.replace(variant, server="project-debug")
             driver = start_login_driver(ctx, "project-debug") if debug.side_login else None
             try:
