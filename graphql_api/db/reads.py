@@ -80,6 +80,10 @@ class Compiled:
     sql: str
     names: tuple[str, ...]  # bind parameter of each $n
     converters: tuple[tuple[int, Callable[[Any], Any]], ...]  # (column index, converter)
+    # Values written into the statement (`status == ItemStatus.ACTIVE`), which SQLAlchemy sends
+    # as anonymous parameters. Every named parameter is given at each execution, even one
+    # built with a value (the scope's template ids).
+    literals: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
 
 def compile_statement(stmt: Select[Any]) -> Compiled:
@@ -90,7 +94,12 @@ def compile_statement(stmt: Select[Any]) -> Compiled:
         for index, column in enumerate(stmt.selected_columns)
         if (converter := _enum_converter(column)) is not None
     )
-    return Compiled(compiled.string, names, converters)
+    literals = {
+        name: bind.value
+        for name, bind in ((name, compiled.binds[name]) for name in names)
+        if bind.unique and not bind.required and bind.callable is None
+    }
+    return Compiled(compiled.string, names, converters, literals)
 
 
 class Prepared:
@@ -118,8 +127,9 @@ class Reader(Protocol):
 def arguments(compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
     """The positional arguments ($1, $2, …) of `compiled` from named `params`."""
     values = []
+    literals = compiled.literals
     for name in compiled.names:
-        value = params[name]
+        value = literals[name] if name in literals else params[name]
         if isinstance(value, enum.Enum):
             value = value.value
         elif isinstance(value, list | tuple) and value and isinstance(value[0], enum.Enum):

@@ -90,17 +90,22 @@ def set_actor(session: AsyncSession, user_id: uuid.UUID, role: Role) -> None:
     session.info[ACTOR_KEY] = (user_id, role)
 
 
-def note_created(session: AsyncSession, obj: Any) -> None:
-    """Record a row inserted outside the ORM unit of work (an INSERT … RETURNING)."""
-    session.info.setdefault(CHANGES_KEY, []).append(_created(obj))
+def note_created(session: AsyncSession, row: Any, *, table: str) -> None:
+    """Record a row inserted outside the ORM unit of work (an INSERT … RETURNING), given as a
+    `reads.row_class` snapshot."""
+    values = {name: getattr(row, name) for name in row.__slots__}
+    session.info.setdefault(CHANGES_KEY, []).append(_create_entry(table, values))
 
 
 def _created(obj: Any) -> dict[str, Any]:
     mapper = inspect(obj).mapper
-    values = {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+    return _create_entry(obj.__table__.name, {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs})
+
+
+def _create_entry(table: str, values: dict[str, Any]) -> dict[str, Any]:
     return {
-        "entity": obj.__table__.name,
-        "id": str(getattr(obj, "id", "") or ""),
+        "entity": table,
+        "id": str(values.get("id") or ""),
         "action": "create",
         "old": {},
         "new": _clean(values),

@@ -11,14 +11,29 @@ import uuid
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, DateTime, Integer, Select, Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, environment_filter, manage_items_filter
+from graphql_api.db import reads
 from graphql_api.db.models import (
     BUCKETS,
     Environment,
@@ -286,7 +301,7 @@ async def adjust_item_stock(
     delta: StockDelta,
     reason: MovementReason,
     note: str | None,
-) -> tuple[InventoryItem, InventoryMovement]:
+) -> tuple[Any, Any]:
     """Manual stock change with compare-and-swap on the item's quantity."""
     errors = FieldErrors()
     if reason not in MANUAL_REASONS:
@@ -322,28 +337,47 @@ async def apply_movement(
     expected_quantity: int | None = None,
     links: MovementLinks | None = None,
     note: str | None = None,
-) -> tuple[InventoryItem, InventoryMovement]:
-    """Apply `delta` to one item in a single conditional UPDATE and append the ledger row.
+) -> tuple[Any, Any]:
+    """Apply `delta` to one item with a conditional UPDATE and append the ledger row, in one
+    statement (`_stock_movement`).
 
     With `principal`, the UPDATE only matches items the caller may manage; with
-    `expected_quantity`, only when the quantity is still the one the caller saw.
+    `expected_quantity`, only when the quantity is still the one the caller saw. Returns
+    read-only snapshots (`reads.row_class`) of the updated item and of the new movement; an
+    ORM `item` given by the caller (create_item) gets its new quantities too.
     """
     target = item.id if item is not None else item_id
     assert target is not None
+    now = datetime.now(UTC)
+    links = links or MovementLinks()
     params: dict[str, Any] = {
         "target": target,
         "expected_quantity": expected_quantity,
-        "now": datetime.now(UTC),
+        "now": now,
         **{f"delta_{name}": getattr(delta, attr) for name, attr in _DELTA_FIELDS.items()},
         **(scope.parameters(principal) if principal is not None else {}),
+        "movement_id": uuid.uuid4(),
+        "reason": reason,
+        "actor_id": actor_id,
+        "note": note,
+        "check_id": links.check_id,
+        "loan_id": links.loan_id,
+        "maintenance_request_id": links.maintenance_request_id,
     }
-    stmt = _stock_update(principal, expected_quantity is not None)
-    updated = (await session.scalars(stmt, params)).one_or_none()
-    if updated is None:
+    compiled = _stock_movement(principal, expected_quantity is not None)
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(compiled.sql, tuple(reads.arguments(compiled, params)))
+    record = result.first()
+    if record is None:
         await _explain_no_match(session, target, principal, expected_quantity, delta)
-    assert updated is not None
-    # Noted before the ledger row is flushed, so that the item (not its movement) is the
-    # audit entry's main entity.
+    assert record is not None
+    values = reads.converted(record, compiled)
+    updated = _ITEM_ROW(*values[:_ITEM_WIDTH])
+    movement = _MOVEMENT_ROW(*values[_ITEM_WIDTH:])
+    if item is not None:
+        # create_item's own ORM object: the new quantities, as loaded (not as pending changes).
+        for name in (*_STOCK_FIELDS, "updated_at"):
+            set_committed_value(item, name, getattr(updated, name))
     new = {name: getattr(updated, name) for name in _STOCK_FIELDS}
     old = {
         "quantity": updated.quantity - delta.quantity,
@@ -353,6 +387,7 @@ async def apply_movement(
         "quantity_on_loan": updated.quantity_on_loan - delta.on_loan,
     }
     changed = {k for k in new if new[k] != old[k]}
+    # The item (not its movement) is the audit entry's main entity: noted first.
     audit.note_change(
         session,
         entity="inventory_items",
@@ -360,41 +395,8 @@ async def apply_movement(
         old={k: old[k] for k in changed},
         new={k: new[k] for k in changed},
     )
-    # INSERT … RETURNING without a unit-of-work flush; the audit entry notes the new row.
-    [movement] = (
-        await session.scalars(
-            _INSERT_MOVEMENT,
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "item_id": updated.id,
-                    "environment_id": updated.environment_id,
-                    "reason": reason,
-                    "delta_quantity": delta.quantity,
-                    "delta_damaged": delta.damaged,
-                    "delta_missing": delta.missing,
-                    "delta_in_maintenance": delta.in_maintenance,
-                    "delta_on_loan": delta.on_loan,
-                    "quantity_after": updated.quantity,
-                    "actor_id": actor_id,
-                    "note": note,
-                    **_link_values(links),
-                }
-            ],
-        )
-    ).all()
-    audit.note_created(session, movement)
+    audit.note_created(session, movement, table=InventoryMovement.__tablename__)
     return updated, movement
-
-
-def _link_values(links: MovementLinks | None) -> dict[str, uuid.UUID | None]:
-    if links is None:
-        return {}
-    return {
-        "check_id": links.check_id,
-        "loan_id": links.loan_id,
-        "maintenance_request_id": links.maintenance_request_id,
-    }
 
 
 # bucket column -> StockDelta attribute
@@ -405,22 +407,31 @@ _DELTA_FIELDS = {
     "quantity_in_maintenance": "in_maintenance",
     "quantity_on_loan": "on_loan",
 }
-_STOCK_UPDATES: dict[Hashable, Update] = {}
-_INSERT_MOVEMENT = insert(InventoryMovement).returning(InventoryMovement)
+_STOCK_MOVEMENTS: dict[Hashable, reads.Compiled] = {}
+_ITEM_ROW = reads.row_class(InventoryItem)
+_MOVEMENT_ROW = reads.row_class(InventoryMovement)
+_ITEM_WIDTH = len(reads.model_columns(InventoryItem))
+_LINKS = ("check_id", "loan_id", "maintenance_request_id")
 
 
-def _stock_update(principal: Principal | None, compare_quantity: bool) -> Update:
-    """The compare-and-swap UPDATE … RETURNING of `apply_movement`, built once per caller shape.
+def _stock_movement(principal: Principal | None, compare_quantity: bool) -> reads.Compiled:
+    """`apply_movement`'s one statement, built and compiled once per caller shape:
 
-    Every value (item, deltas, expected quantity, time, the caller's scope ids) is a named
-    parameter given at execution; building the expression tree and its cache key on every call
-    was a third of a stock mutation's CPU. The statement is built for a template caller whose
-    ids match nothing, so a parameter left out can only make the UPDATE match no row.
+        WITH updated AS (UPDATE inventory_items SET <buckets + deltas> WHERE <id, active, scope,
+                         expected quantity, result valid> RETURNING *),
+             movement AS (INSERT INTO inventory_movements SELECT … FROM updated RETURNING *)
+        SELECT updated.*, movement.* FROM updated, movement
+
+    The compare-and-swap and the ledger row are one round trip and cannot be separated: no row
+    comes back (and nothing is written) when the UPDATE matches nothing. Every value (item,
+    deltas, expected quantity, time, the caller's scope ids, the movement's fields) is a named
+    parameter given at execution. The statement is built for a template caller whose ids match
+    nothing, so a parameter left out can only make the UPDATE match no row.
     """
     key = (scope.shape(principal) if principal is not None else None, compare_quantity)
-    stmt = _STOCK_UPDATES.get(key)
-    if stmt is not None:
-        return stmt
+    compiled = _STOCK_MOVEMENTS.get(key)
+    if compiled is not None:
+        return compiled
     item = InventoryItem
     after = {column: getattr(item, column) + bindparam(f"delta_{column}", type_=Integer) for column in _DELTA_FIELDS}
     conditions = [item.id == bindparam("target"), item.status == ItemStatus.ACTIVE, *_result_is_valid(after)]
@@ -430,16 +441,39 @@ def _stock_update(principal: Principal | None, compare_quantity: bool) -> Update
         conditions.append(environment_filter(template, item.environment_id))
     if compare_quantity:
         conditions.append(item.quantity == bindparam("expected_quantity", type_=Integer))
-    stmt = (
-        update(item)
+    now = bindparam("now", type_=DateTime(timezone=True))
+    item_table, movement_table = cast(Table, InventoryItem.__table__), cast(Table, InventoryMovement.__table__)
+    updated = (
+        update(item_table)
         .where(and_(*conditions))
-        .values(**after, updated_at=bindparam("now", type_=DateTime(timezone=True)))
-        .returning(item)
-        # The item may already be in this session (create_item): refresh it from RETURNING.
-        .execution_options(synchronize_session=False, populate_existing=True)
+        .values(**after, updated_at=now)
+        .returning(*item_table.columns)
+        .cte("updated")
     )
-    _STOCK_UPDATES[key] = stmt
-    return stmt
+    movement = movement_table.c
+    inserted_values: dict[str, ColumnElement[Any]] = {
+        "id": bindparam("movement_id", type_=movement.id.type),
+        "item_id": updated.c.id,
+        "environment_id": updated.c.environment_id,
+        "reason": bindparam("reason", type_=movement.reason.type),
+        **{f"delta_{attr}": bindparam(f"delta_{column}", type_=Integer) for column, attr in _DELTA_FIELDS.items()},
+        "quantity_after": updated.c.quantity,
+        "actor_id": bindparam("actor_id", type_=movement.actor_id.type),
+        "note": bindparam("note", type_=movement.note.type),
+        **{name: bindparam(name, type_=movement[name].type) for name in _LINKS},
+        # created_at: the column's default, now() (the transaction's time, like every movement)
+    }
+    inserted = (
+        insert(movement_table)
+        .from_select(list(inserted_values), select(*inserted_values.values()).select_from(updated))
+        .returning(*movement_table.columns)
+        .cte("movement")
+    )
+    item_columns = [updated.c[attr.columns[0].name] for attr in inspect(InventoryItem).column_attrs]
+    movement_columns = [inserted.c[attr.columns[0].name] for attr in inspect(InventoryMovement).column_attrs]
+    compiled = reads.compile_statement(select(*item_columns, *movement_columns).select_from(updated, inserted))
+    _STOCK_MOVEMENTS[key] = compiled
+    return compiled
 
 
 def _result_is_valid(after: dict[str, ColumnElement[int]]) -> list[ColumnElement[bool]]:
