@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -380,3 +381,23 @@ async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:
         ticker.cancel()
     assert rows == [-row for row in range(256)]
     assert turns >= 2  # 256 x PACE/32 = 8 x PACE of work, a turn checked every 64 rows
+
+
+async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most BIG_PAGES_AT_ONCE paced lists are in progress; an abandoned one frees its slot."""
+    from graphql_api.api import pagination
+
+    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(pagination, "PACE_SECONDS", 0.0)  # a turn after every item
+    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    log: list[str] = []
+
+    async def consume(name: str) -> None:
+        async for item in pagination.Paced([1, 2, 3], lambda row: f"{name}{row}"):
+            log.append(item)
+
+    abandoned = pagination.Paced([1, 2, 3], lambda row: row).__aiter__()
+    assert await abandoned.__anext__() == 1
+    await abandoned.aclose()  # e.g. a cancelled request
+    await asyncio.wait_for(asyncio.gather(consume("a"), consume("b")), timeout=5)
+    assert log == ["a1", "a2", "a3", "b1", "b2", "b3"]  # not interleaved
