@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -129,6 +130,10 @@ def watch_event_loop(threshold_ms: int) -> None:
     loop = asyncio.get_running_loop()
     loop.set_debug(True)
     loop.slow_callback_duration = threshold_ms / 1000
+    # Debug mode also records where every coroutine was created (10 frames each), which slows
+    # every request and is not needed to find slow callbacks; the loop turns it on with a
+    # callback of its own (uvloop), so it is turned off again by the next one.
+    loop.call_soon(sys.set_coroutine_origin_tracking_depth, 0)
     log.warning("event loop watch on: callbacks over %s ms are logged by the 'asyncio' logger", threshold_ms)
 
 
