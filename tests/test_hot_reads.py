@@ -401,3 +401,34 @@ async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.Monke
     await abandoned.aclose()  # e.g. a cancelled request
     await asyncio.wait_for(asyncio.gather(consume("a"), consume("b")), timeout=5)
     assert log == ["a1", "a2", "a3", "b1", "b2", "b3"]  # not interleaved
+
+
+async def test_a_request_leaves_no_cyclic_garbage_behind(
+    gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The objects a page builds (environments, centers, loader futures) are freed by reference
+    counting when the response is out (Loaders.release), not by a later full collection."""
+    import gc
+
+    from graphql_api.api.loaders import Loaders
+
+    built: list[weakref.ref[Any]] = []
+    original = Loaders.built
+
+    def tracked(self: Loaders, name: str, key: uuid.UUID, build: Any, row: Any) -> Any:
+        value = original(self, name, key, build, row)
+        built.append(weakref.ref(value))
+        return value
+
+    monkeypatch.setattr(Loaders, "built", tracked)
+    query = "{ items(first: 20) { edges { node { environment { name center { name } } } } } }"
+    gc.collect()
+    gc.disable()
+    try:
+        await gql.data(query, token=world.admin_general)
+        await asyncio.sleep(0)
+        assert built
+        alive = [ref() for ref in built if ref() is not None]
+    finally:
+        gc.enable()
+    assert alive == []

@@ -168,6 +168,19 @@ class Loaders:
         self._cache: dict[str, DataLoader[Any, Any]] = {}
         self._built: dict[tuple[str, uuid.UUID], Any] = {}
 
+    def release(self) -> None:
+        """End of the request: drop every loader, its cached futures and the built objects.
+
+        The loaders and the context refer to each other (and futures to their loaders), so
+        without this a request's whole object graph is cyclic garbage: only a full collection
+        frees it, and under load those took 40-70 ms each (~55 000 objects) every ~0.6 s.
+        Released here, it is freed by reference counting as soon as the response is out.
+        """
+        for loader in self._cache.values():
+            loader.cache_map.clear()
+        self._cache.clear()
+        self._built.clear()
+
     async def prefetch(self, name: str, keys: list[Any]) -> None:
         """Load `keys` with the `name` loader's batch function in one call and prime the loader
         (what `load_many` does, without a future per key and a gather)."""

@@ -146,6 +146,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         context.loaders = Loaders(context)
         context.loaders.activate()
+        request.state.graphql_context = context
         return context
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -156,10 +157,14 @@ class GraphQLView(GraphQL[Context, None]):
                     return response
             return await super().run(request, context, root_value)
         finally:
-            # Whatever happened (even a 400 before execution), give the connection back.
+            # Whatever happened (even a 400 before execution), give the connection back, and
+            # let go of the request's objects (see Loaders.release).
             db = getattr(request.state, "request_db", None)
             if db is not None:
                 await db.close()
+            context = getattr(request.state, "graphql_context", None)
+            if context is not None:
+                context.loaders.release()
 
     async def _run_prepared(self, request: Request) -> Response | None:
         """A plain JSON POST of a document the schema has already validated: executed directly
