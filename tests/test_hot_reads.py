@@ -432,3 +432,20 @@ async def test_a_request_leaves_no_cyclic_garbage_behind(
     finally:
         gc.enable()
     assert alive == []
+
+
+async def test_nested_big_lists_do_not_wait_for_themselves(
+    gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With one slot for big lists, a paced list inside the items of a paced list still
+    completes: the inner lists are completed after the outer one has let go of its slot."""
+    from graphql_api.api import pagination
+
+    query = "{ items(first: 6) { edges { node { name movements(first: 5) { edges { node { reason } } } } } } }"
+    whole = await gql.data(query, token=world.admin_general)
+    monkeypatch.setattr(pagination, "PACED_FROM", 1)
+    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    paced = await asyncio.wait_for(gql.data(query, token=world.admin_general), timeout=10)
+    assert paced == whole
+    assert all(edge["node"]["movements"]["edges"] for edge in paced["items"]["edges"])
