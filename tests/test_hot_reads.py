@@ -4,9 +4,11 @@ connection check that replaced SQLAlchemy's pre-ping round trips."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 import weakref
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -305,31 +307,37 @@ def test_slow_callback_watch_is_off_by_default() -> None:
     assert make_settings(SLOW_CALLBACK_MS="50").slow_callback_ms == 50
 
 
+@contextlib.asynccontextmanager
+async def other_request() -> AsyncIterator[list[int]]:
+    """A task that counts the turns the event loop gives it (in `turns[0]`)."""
+    turns = [0]
+
+    async def tick() -> None:
+        while True:
+            turns[0] += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    try:
+        yield turns
+    finally:
+        ticker.cancel()
+
+
 async def test_paced_edges_give_the_event_loop_turns() -> None:
     """A big page's edges are handed out one by one; after PACE_SECONDS of work the loop runs
     other tasks. Each iteration is complete (a list under two aliases)."""
     from graphql_api.api.pagination import PACE_SECONDS, Paced
-
-    turns = 0
-
-    async def other_request() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
 
     def make(row: int) -> int:
         time.sleep(PACE_SECONDS / 2)  # work on one item
         return row * 10
 
     paced = Paced(list(range(20)), make)
-    ticker = asyncio.create_task(other_request())
-    try:
+    async with other_request() as turns:
         first = [edge async for edge in paced]
-        turns_during_first = turns
+        turns_during_first = turns[0]
         second = [edge async for edge in paced]
-    finally:
-        ticker.cancel()
     assert first == second == [row * 10 for row in range(20)]
     assert turns_during_first >= 5  # ~10 turns for 20 x PACE/2 of work; 0 without pacing
 
@@ -362,25 +370,14 @@ async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:
     """`paced`: a big page's rows become objects in slices, the loop runs between them."""
     from graphql_api.api.pagination import PACE_SECONDS, paced
 
-    turns = 0
-
-    async def other_request() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
     def make(row: int) -> int:
         time.sleep(PACE_SECONDS / 32)
         return -row
 
-    ticker = asyncio.create_task(other_request())
-    try:
+    async with other_request() as turns:
         rows = [row async for row in paced(range(256), make)]
-    finally:
-        ticker.cancel()
     assert rows == [-row for row in range(256)]
-    assert turns >= 2  # 256 x PACE/32 = 8 x PACE of work, a turn checked every 64 rows
+    assert turns[0] >= 2  # 256 x PACE/32 = 8 x PACE of work, a turn checked every 64 rows
 
 
 async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
