@@ -167,6 +167,7 @@ class Loaders:
         self._db = context.db
         self._cache: dict[str, DataLoader[Any, Any]] = {}
         self._built: dict[tuple[str, uuid.UUID], Any] = {}
+        self._known: dict[str, dict[Any, Any]] = {}
 
     def release(self) -> None:
         """End of the request: drop every loader, its cached futures and the built objects.
@@ -180,13 +181,20 @@ class Loaders:
             loader.cache_map.clear()
         self._cache.clear()
         self._built.clear()
+        self._known.clear()
 
     async def prefetch(self, name: str, keys: list[Any]) -> None:
-        """Load `keys` with the `name` loader's batch function in one call and prime the loader
-        (what `load_many` does, without a future per key and a gather)."""
+        """Load `keys` with the `name` loader's batch function in one call and keep the values
+        at hand for `known` (a page's movement counts): one statement, and no future per key
+        as priming the loader would make."""
         loader: DataLoader[Any, Any] = getattr(self, name)
         values = await loader.load_fn(keys)
-        loader.prime_many(dict(zip(keys, values, strict=True)))
+        self._known.setdefault(name, {}).update(zip(keys, values, strict=True))
+
+    def known(self, name: str, key: Any) -> Any | None:
+        """The value `prefetch` got for `key` with the `name` loader, or None."""
+        known = self._known.get(name)
+        return None if known is None else known.get(key)
 
     def activate(self) -> None:
         """Make these the loaders of `related` fields for the rest of this request's task
@@ -289,14 +297,19 @@ def child_connection(
     args: PageArgs,
     to_node: Callable[[Any], Any],
     max_size: int,
+    known_total: int | None = None,
 ) -> Connection[Any]:
-    """A nested connection (e.g. `item.movements`) served by batched loaders."""
+    """A nested connection (e.g. `item.movements`) served by batched loaders; `known_total` is
+    the count when the parent page prefetched it."""
     args = args.checked(max_size)
     if args.cursor is not None:
         decode_cursor(MOVEMENTS_NEWEST_FIRST, args.cursor)
 
     key = ChildPageKey(parent_id, args)
-    # Loader futures, not coroutines: one per item of the parent list, and no task each. The
-    # count is at hand when the parent page prefetched the counts of its rows.
-    total = now_or_later(counts.cache_map.get(parent_id), lambda: counts.load(parent_id))
+    # Loader futures, not coroutines: one per item of the parent list, and no task each.
+    total = (
+        known_total
+        if known_total is not None
+        else now_or_later(counts.cache_map.get(parent_id), lambda: counts.load(parent_id))
+    )
     return Connection(_page=lambda: pages.load(key), _to_node=to_node, total_count=total)

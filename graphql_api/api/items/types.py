@@ -112,6 +112,7 @@ class InventoryItem(Node):
             PageArgs(first, after, last, before),
             InventoryMovement.from_model,
             info.context.settings.max_page_size,
+            known_total=loaders.known("movement_count_by_item", self._model.id),
         )
 
 
