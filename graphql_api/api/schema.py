@@ -125,6 +125,10 @@ class Schema(strawberry.Schema):
     HTTP view takes that path only for plain POSTs of such documents; everything else (the
     first request of a document, invalid documents, batches, GET, subscriptions) goes through
     strawberry as before. Responses are the same either way (tests/test_prepared.py).
+
+    The direct path runs no schema-extension hooks: today's extensions only parse, validate
+    (done on a document's first request) and format errors (`format_error` here). A new
+    extension with per-request hooks must be mirrored in `execute_prepared`.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
