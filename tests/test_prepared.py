@@ -222,3 +222,18 @@ async def test_suggestions_stay_hidden_in_production(prod: httpx.AsyncClient, wo
     assert "Did you mean" not in str(result)
     assert result["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert paths.direct == 1
+
+
+def test_the_direct_path_knows_every_schema_extension() -> None:
+    """`execute_prepared` runs no extension hooks: it mirrors these. A new extension with
+    per-request hooks must be mirrored there too, then added here."""
+    from strawberry.extensions import DisableIntrospection
+
+    from graphql_api.api.errors import ErrorCodes
+    from graphql_api.api.schema import Documents, build_schema
+
+    for introspection, expected in (
+        (True, [ErrorCodes, Documents]),
+        (False, [ErrorCodes, Documents, DisableIntrospection]),
+    ):
+        assert list(build_schema(introspection=introspection).extensions) == expected
