@@ -446,3 +446,23 @@ async def test_nested_big_lists_do_not_wait_for_themselves(
     paced = await asyncio.wait_for(gql.data(query, token=world.admin_general), timeout=10)
     assert paced == whole
     assert all(edge["node"]["movements"]["edges"] for edge in paced["items"]["edges"])
+
+
+async def test_connection_arguments_omitted_or_null_are_the_same(gql: GraphQLClient, world: World) -> None:
+    """Connection arguments have no GraphQL default (strawberry converts only those given); an
+    omitted argument and an explicit null mean the same page."""
+    from strawberry.types.unset import UNSET
+
+    from graphql_api.api.pagination import PageArgs
+
+    assert PageArgs(UNSET, UNSET, UNSET, UNSET) == PageArgs()
+    omitted = await gql.data(
+        "{ items(first: 2) { edges { node { name movements { totalCount } } } } }", token=world.admin_general
+    )
+    explicit = await gql.data(
+        "{ items(first: 2, after: null, last: null, before: null) { edges { node { name "
+        "movements(first: null, after: null) { totalCount } } } } }",
+        token=world.admin_general,
+    )
+    assert omitted == explicit
+    assert len(omitted["items"]["edges"]) == 2

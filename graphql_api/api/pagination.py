@@ -25,6 +25,7 @@ from graphql import GraphQLError
 from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
+from strawberry.types.unset import UNSET
 
 if TYPE_CHECKING:
     from graphql_api.api.context import Context
@@ -65,6 +66,12 @@ class PageArgs:
     after: str | None = None
     last: int | None = None
     before: str | None = None
+
+    def __post_init__(self) -> None:
+        # Omitted arguments arrive as UNSET (see api.arguments): the same as null here.
+        for name in ("first", "after", "last", "before"):
+            if getattr(self, name) is UNSET:
+                object.__setattr__(self, name, None)
 
     def checked(self, max_size: int = MAX_PAGE_SIZE) -> PageArgs:
         if self.first is not None and self.last is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from graphql_api.api import permissions
-from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
 from graphql_api.api.audit.types import AuditLogEntry
 from graphql_api.api.common import sort_key
 from graphql_api.api.context import Info
@@ -50,10 +50,10 @@ class AuditQuery:
         direction: Annotated[
             SortDirection, strawberry.argument(description="By time; newest first by default.")
         ] = SortDirection.DESC,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[AuditLogEntry]:
         filters = audit_queries.AuditFilter()
         if where is not None:

@@ -11,7 +11,7 @@ import strawberry
 from sqlalchemy import Row, join
 
 from graphql_api.api import permissions
-from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
 from graphql_api.api.common import selects, sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import ItemCategory, ItemStatus, ItemType, SortDirection, to_model
@@ -105,10 +105,10 @@ class ItemQuery:
         info: Info,
         where: Annotated[ItemWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[ItemOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[InventoryItem]:
         order = order_by or ItemOrder(field=ItemOrderField.NAME)
         stmt = items.items_query(info.context.require_principal(), _filters(where) if where else None)

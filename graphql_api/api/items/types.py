@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
-from graphql_api.api.arguments import After, Before, First, Last
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last
 from graphql_api.api.context import Info
 from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason, to_api
 from graphql_api.api.loaders import child_connection, related
@@ -99,10 +99,10 @@ class InventoryItem(Node):
     def movements(
         self,
         info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[InventoryMovement]:
         loaders = info.context.loaders
         return child_connection(

@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from graphql_api.api import permissions
-from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
 from graphql_api.api.common import sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import SortDirection
@@ -99,10 +99,10 @@ class OrganizationQuery:
         info: Info,
         where: Annotated[CenterWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[CenterOrder | None, strawberry.argument(description="Ordering (default: name).")] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[Center]:
         order = order_by or CenterOrder(field=CenterOrderField.NAME)
         stmt = organization.centers_query(
@@ -130,10 +130,10 @@ class OrganizationQuery:
         order_by: Annotated[
             EnvironmentOrder | None, strawberry.argument(description="Ordering (default: name).")
         ] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[Environment]:
         filters = None
         if where is not None:

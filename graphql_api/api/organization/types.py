@@ -7,7 +7,7 @@ from datetime import datetime
 
 import strawberry
 
-from graphql_api.api.arguments import After, Before, First, Last
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last
 from graphql_api.api.context import Info
 from graphql_api.api.loaders import related
 from graphql_api.api.pagination import Connection, PageArgs
@@ -44,10 +44,10 @@ class Center(Node):
     async def environments(
         self,
         info: Info,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[Environment]:
         from graphql_api.api.organization.queries import environment_connection
         from graphql_api.services.organization import EnvironmentFilter

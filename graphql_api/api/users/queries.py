@@ -8,7 +8,7 @@ from typing import Annotated
 import strawberry
 
 from graphql_api.api import permissions
-from graphql_api.api.arguments import After, Before, First, Last, NodeIdArg
+from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
 from graphql_api.api.common import sort_key
 from graphql_api.api.context import Info
 from graphql_api.api.enums import Role, SortDirection, to_model
@@ -74,10 +74,10 @@ class UserQuery:
         info: Info,
         where: Annotated[UserWhere | None, strawberry.argument(description="Filters.")] = None,
         order_by: Annotated[UserOrder | None, strawberry.argument(description="Ordering (default: last name).")] = None,
-        first: First = None,
-        after: After = None,
-        last: Last = None,
-        before: Before = None,
+        first: First = NOT_GIVEN,
+        after: After = NOT_GIVEN,
+        last: Last = NOT_GIVEN,
+        before: Before = NOT_GIVEN,
     ) -> Connection[User]:
         order = order_by or UserOrder(field=UserOrderField.LAST_NAME)
         filters = None
