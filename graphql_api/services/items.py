@@ -8,7 +8,6 @@ ledger row. Loans and maintenance will move units between buckets through the sa
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -407,7 +406,6 @@ _DELTA_FIELDS = {
     "quantity_in_maintenance": "in_maintenance",
     "quantity_on_loan": "on_loan",
 }
-_STOCK_MOVEMENTS: dict[Hashable, reads.Compiled] = {}
 _ITEM_ROW = reads.row_class(InventoryItem)
 _MOVEMENT_ROW = reads.row_class(InventoryMovement)
 _ITEM_WIDTH = len(reads.model_columns(InventoryItem))
@@ -415,7 +413,13 @@ _LINKS = ("check_id", "loan_id", "maintenance_request_id")
 
 
 def _stock_movement(principal: Principal | None, compare_quantity: bool) -> reads.Compiled:
-    """`apply_movement`'s one statement, built and compiled once per caller shape:
+    """`apply_movement`'s one statement, compiled once per caller shape (`_STOCK_MOVEMENT`)."""
+    shape = (scope.shape(principal) if principal is not None else None, compare_quantity)
+    return _STOCK_MOVEMENT.compiled(shape, (principal, compare_quantity))
+
+
+def _build_stock_movement(argument: tuple[Principal | None, bool]) -> Select[Any]:
+    """The statement of `apply_movement`:
 
         WITH updated AS (UPDATE inventory_items SET <buckets + deltas> WHERE <id, active, scope,
                          expected quantity, result valid> RETURNING *),
@@ -428,10 +432,7 @@ def _stock_movement(principal: Principal | None, compare_quantity: bool) -> read
     parameter given at execution. The statement is built for a template caller whose ids match
     nothing, so a parameter left out can only make the UPDATE match no row.
     """
-    key = (scope.shape(principal) if principal is not None else None, compare_quantity)
-    compiled = _STOCK_MOVEMENTS.get(key)
-    if compiled is not None:
-        return compiled
+    principal, compare_quantity = argument
     item = InventoryItem
     after = {column: getattr(item, column) + bindparam(f"delta_{column}", type_=Integer) for column in _DELTA_FIELDS}
     conditions = [item.id == bindparam("target"), item.status == ItemStatus.ACTIVE, *_result_is_valid(after)]
@@ -471,9 +472,10 @@ def _stock_movement(principal: Principal | None, compare_quantity: bool) -> read
     )
     item_columns = [updated.c[attr.columns[0].name] for attr in inspect(InventoryItem).column_attrs]
     movement_columns = [inserted.c[attr.columns[0].name] for attr in inspect(InventoryMovement).column_attrs]
-    compiled = reads.compile_statement(select(*item_columns, *movement_columns).select_from(updated, inserted))
-    _STOCK_MOVEMENTS[key] = compiled
-    return compiled
+    return select(*item_columns, *movement_columns).select_from(updated, inserted)
+
+
+_STOCK_MOVEMENT = reads.Prepared(_build_stock_movement)
 
 
 def _result_is_valid(after: dict[str, ColumnElement[int]]) -> list[ColumnElement[bool]]:
