@@ -400,6 +400,55 @@ async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.Monke
     assert log == ["a1", "a2", "a3", "b1", "b2", "b3"]  # not interleaved
 
 
+async def test_requests_with_big_pages_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request's big pages share one slot (no deadlock with one slot); another request waits
+    until the first has released it; a finished request never takes a slot again."""
+    from graphql_api.api import pagination
+
+    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    first, second = pagination.BigPageSlot(), pagination.BigPageSlot()
+    await asyncio.wait_for(asyncio.gather(first.take(), first.take(), first.take()), timeout=5)
+    waiting = asyncio.create_task(second.take())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    first.release()
+    await asyncio.wait_for(waiting, timeout=5)
+    second.release()
+    await asyncio.wait_for(first.take(), timeout=5)  # released: takes nothing
+    third = pagination.BigPageSlot()
+    await asyncio.wait_for(third.take(), timeout=5)  # the one slot is free
+    # A request that ends while one of its tasks waits for a slot holds none afterwards.
+    fourth = pagination.BigPageSlot()
+    waiting = asyncio.create_task(fourth.take())
+    await asyncio.sleep(0.01)
+    fourth.release()
+    third.release()
+    await asyncio.wait_for(waiting, timeout=5)
+    await asyncio.wait_for(pagination.BigPageSlot().take(), timeout=5)
+
+
+async def test_concurrent_requests_with_big_pages_all_answer_and_free_their_slots(
+    gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the view: with one slot, concurrent requests with big (root and nested) pages
+    and a failing one all finish, each with the full answer, and leave the slot free."""
+    from graphql_api.api import pagination
+
+    query = "{ items(first: 6) { edges { node { name movements(first: 5) { edges { node { reason } } } } } } }"
+    whole = await gql.data(query, token=world.admin_general)
+    monkeypatch.setattr(pagination, "PACED_FROM", 2)
+    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    bad = gql.post('{ items(first: 6, after: "not-a-cursor") { edges { node { name } } } }', token=world.admin_general)
+    answers = await asyncio.wait_for(
+        asyncio.gather(*(gql.data(query, token=world.admin_general) for _ in range(4)), bad), timeout=20
+    )
+    assert answers[:4] == [whole] * 4
+    assert answers[4].json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    await asyncio.wait_for(pagination.BigPageSlot().take(), timeout=5)
+
+
 async def test_a_request_leaves_no_cyclic_garbage_behind(
     gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from graphql_api.api.database import RequestDatabase
+from graphql_api.api.pagination import BigPageSlot
 from graphql_api.auth.scope import Principal
 from graphql_api.auth.tokens import AccessClaims
 from graphql_api.services.audit import RequestMeta
@@ -47,6 +48,8 @@ class Context:
     connection_params: object = None
     _authenticated: asyncio.Future[Principal | None] | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    # The request's turn for big pages (pagination.BIG_PAGES_AT_ONCE), released when it ends.
+    big_pages: BigPageSlot = field(default_factory=BigPageSlot)
 
     async def authenticate(self) -> Principal | None:
         """The caller, loaded at most once per request. The first caller loads it in its own

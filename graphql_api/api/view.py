@@ -146,6 +146,7 @@ class GraphQLView(GraphQL[Context, None]):
         )
         context.loaders = Loaders(context)
         context.loaders.activate()
+        context.big_pages.activate()
         request.state.graphql_context = context
         return context
 
@@ -164,6 +165,7 @@ class GraphQLView(GraphQL[Context, None]):
                 await db.close()
             context = getattr(request.state, "graphql_context", None)
             if context is not None:
+                context.big_pages.release()
                 context.loaders.release()
 
     async def _run_prepared(self, request: Request) -> Response | None:
