@@ -79,8 +79,11 @@ class BigPageSlot:
                 slots = _big_page_slots()
                 await slots.acquire()
                 self._held = slots
-                if self._released:  # the request ended while this task waited
+                if self.ended():  # the request ended while this task waited
                     self.release()
+
+    def ended(self) -> bool:
+        return self._released
 
     def release(self) -> None:
         self._released = True
