@@ -69,6 +69,26 @@ async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient,
     assert len(shapes) == 1
 
 
+async def test_movement_counts_are_compiled_once_per_shape_and_scoped(engine: AsyncEngine, world: World) -> None:
+    """The count statement is built for the caller's shape; each caller's own ids are its
+    parameters: two students of different rooms count only their room's movements."""
+    from graphql_api.api.loaders import MOVEMENT_COUNTS
+    from graphql_api.auth import scope
+
+    mine, theirs = world.items["a1"][0], world.items["b1"][0]
+    counted = []
+    for actor in (world.student, world.student_b):
+        principal = actor.principal
+        compiled = MOVEMENT_COUNTS._prepared.compiled(scope.shape(principal), principal)
+        async with engine.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            records = await reads.fetch(driver, compiled, {**scope.parameters(principal), "keys": [mine.id, theirs.id]})
+        counted.append({parent: count for parent, count in records})  # noqa: C416
+    assert counted == [{mine.id: counted[0][mine.id]}, {theirs.id: counted[1][theirs.id]}]
+    assert min(counted[0][mine.id], counted[1][theirs.id]) >= 1  # the INITIAL movement at least
+    assert len([key for key in MOVEMENT_COUNTS._prepared._compiled if key[0] is models.Role.STUDENT]) == 1
+
+
 def test_verified_tokens_are_cached_but_expiry_is_checked_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = make_settings()
     user_id = uuid.uuid4()

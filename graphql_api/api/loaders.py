@@ -130,23 +130,35 @@ def child_pages(
     return DataLoader(load_fn=load)
 
 
-def child_counts(
-    db: RequestDatabase, parent_column: Any, conditions: Callable[[], list[Any]]
-) -> DataLoader[uuid.UUID, int]:
-    async def load(keys: list[uuid.UUID]) -> list[int]:
-        async with db() as session:
-            # `= ANY(array)`: one statement text (and one server-side prepared statement)
-            # whatever the batch size, and no expanding-IN rendering per execution.
-            rows = await session.execute(
-                select(parent_column, func.count())
-                .where(parent_column == any_(bindparam("keys", type_=ARRAY(UUID(as_uuid=True)))), *conditions())
-                .group_by(parent_column),
-                {"keys": keys},
-            )
-            counts: dict[uuid.UUID, int] = {parent: count for parent, count in rows.all()}  # noqa: C416
-        return [counts.get(key, 0) for key in keys]
+class CountsByParent:
+    """How many `parent_column` children each parent has within the caller's scope
+    (`condition(principal)`): compiled once per scope shape and read on the driver, like
+    `ScopedById`; `= ANY($keys)` so that every batch size shares one prepared statement."""
 
-    return DataLoader(load_fn=load)
+    def __init__(self, parent_column: Any, condition: Callable[[Principal], ColumnElement[bool]]) -> None:
+        self._prepared = reads.Prepared(
+            lambda principal: (
+                select(parent_column, func.count())
+                .where(parent_column == any_(bindparam("keys", type_=ARRAY(UUID(as_uuid=True)))), condition(principal))
+                .group_by(parent_column)
+            )
+        )
+
+    def loader(self, db: RequestDatabase, principal: Principal) -> DataLoader[uuid.UUID, int]:
+        compiled = self._prepared.compiled(scope.shape(principal), principal)
+        params = scope.parameters(principal)
+
+        async def load(keys: list[uuid.UUID]) -> list[int]:
+            records = await db.fetch(compiled, {**params, "keys": keys})
+            counts: dict[uuid.UUID, int] = {parent: count for parent, count in records}  # noqa: C416
+            return [counts.get(key, 0) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+
+MOVEMENT_COUNTS = CountsByParent(
+    InventoryMovement.item_id, lambda p: environment_filter(p, InventoryMovement.environment_id)
+)
 
 
 MOVEMENTS_NEWEST_FIRST = SortKey(
@@ -269,9 +281,7 @@ class Loaders:
 
     @property
     def movement_count_by_item(self) -> DataLoader[uuid.UUID, int]:
-        return self._get(
-            "movement_count_by_item", lambda: child_counts(self._db, InventoryMovement.item_id, self._movement_scope)
-        )
+        return self._get("movement_count_by_item", lambda: MOVEMENT_COUNTS.loader(self._db, self._principal))
 
 
 _CURRENT: ContextVar[Loaders] = ContextVar("graphql_api_loaders")
