@@ -77,7 +77,14 @@ ENVIRONMENTS = ScopedById(Environment, lambda p: environment_filter(p, Environme
 CENTERS = ScopedById(Center, center_filter)
 USERS = ScopedById(User, user_filter)
 ITEMS = ScopedById(InventoryItem, lambda p: environment_filter(p, InventoryItem.environment_id))
-MOVEMENTS = ScopedById(InventoryMovement, lambda p: environment_filter(p, InventoryMovement.environment_id))
+
+
+def movement_scope(principal: Principal) -> ColumnElement[bool]:
+    """Movements the caller may see: those recorded in an environment of their scope."""
+    return environment_filter(principal, InventoryMovement.environment_id)
+
+
+MOVEMENTS = ScopedById(InventoryMovement, movement_scope)
 
 
 def by_id(db: RequestDatabase, query: Callable[[Sequence[uuid.UUID]], Select[Any]]) -> DataLoader[uuid.UUID, Any]:
@@ -156,9 +163,7 @@ class CountsByParent:
         return DataLoader(load_fn=load)
 
 
-MOVEMENT_COUNTS = CountsByParent(
-    InventoryMovement.item_id, lambda p: environment_filter(p, InventoryMovement.environment_id)
-)
+MOVEMENT_COUNTS = CountsByParent(InventoryMovement.item_id, movement_scope)
 
 
 MOVEMENTS_NEWEST_FIRST = SortKey(
@@ -268,7 +273,7 @@ class Loaders:
         )
 
     def _movement_scope(self) -> list[Any]:
-        return [environment_filter(self._principal, InventoryMovement.environment_id)]
+        return [movement_scope(self._principal)]
 
     @property
     def movement_pages_by_item(self) -> DataLoader[ChildPageKey, Page[InventoryMovement]]:

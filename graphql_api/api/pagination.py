@@ -111,17 +111,16 @@ async def claim_big_page_slot() -> None:
 async def big_page_slot() -> AsyncIterator[None]:
     """Work on a big page (a paced list): in the request's slot, or outside a request (a job, a
     test) in a slot of its own until the list is done or abandoned."""
-    request_slot = _SLOT.get()
-    if request_slot is not None:
-        await request_slot.take()
-        yield
-        return
-    own = BigPageSlot()
+    slot = _SLOT.get()
+    own = slot is None
+    if slot is None:
+        slot = BigPageSlot()
     try:
-        await own.take()
+        await slot.take()
         yield
     finally:
-        own.release()
+        if own:
+            slot.release()
 
 
 NodeT = TypeVar("NodeT")
