@@ -23,8 +23,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from graphql_api.api.core.view import GraphQLView
 from graphql_api.api.schema import build_schema
-from graphql_api.api.view import GraphQLView
 from graphql_api.auth import passwords
 from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker, statement_counter
 from graphql_api.db.migrate import is_at_head

@@ -210,7 +210,7 @@ class Actor:
 
 
 def gid(type_name: str, value: uuid.UUID) -> str:
-    from graphql_api.api.relay import encode_id
+    from graphql_api.api.core.relay import encode_id
 
     return str(encode_id(type_name, value))
 

@@ -41,7 +41,7 @@ from graphql import (
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from graphql_api.api.relay import parse_id
+from graphql_api.api.core.relay import parse_id
 from graphql_api.api.schema import build_schema, printed_schema
 from graphql_api.auth.scope import Principal
 from graphql_api.db import models

@@ -21,8 +21,8 @@ import pytest
 from graphql import FieldDefinitionNode, GraphQLError, ObjectTypeDefinitionNode, parse
 from strawberry.permission import BasePermission, PermissionExtension
 
-from graphql_api.api import permissions
-from graphql_api.api.mutation import TransactionalMutation
+from graphql_api.api.core import permissions
+from graphql_api.api.core.mutation import TransactionalMutation
 from graphql_api.api.schema import build_schema, printed_schema
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import Role

@@ -36,7 +36,7 @@ def test_row_class_has_the_model_columns_and_properties() -> None:
 
 
 async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory: Factory, world: World) -> None:
-    from graphql_api.api.loaders import ITEMS
+    from graphql_api.api.core.loaders import ITEMS
     from graphql_api.auth import scope
     from graphql_api.auth.scope import Principal
 
@@ -55,7 +55,7 @@ async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory:
 
 async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient, world: World) -> None:
     """Two students of different rooms share the compiled text; each sees only their room."""
-    from graphql_api.api.loaders import ITEMS
+    from graphql_api.api.core.loaders import ITEMS
 
     mine, theirs = world.items["a1"][0], world.items["b1"][0]
     query = "query ($id: ID!) { node(id: $id) { id } }"
@@ -72,7 +72,7 @@ async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient,
 async def test_movement_counts_are_compiled_once_per_shape_and_scoped(engine: AsyncEngine, world: World) -> None:
     """The count statement is built for the caller's shape; each caller's own ids are its
     parameters: two students of different rooms count only their room's movements."""
-    from graphql_api.api.loaders import MOVEMENT_COUNTS
+    from graphql_api.api.core.loaders import MOVEMENT_COUNTS
     from graphql_api.auth import scope
 
     mine, theirs = world.items["a1"][0], world.items["b1"][0]
@@ -264,7 +264,7 @@ async def test_a_list_total_count_selected_twice_is_counted_once(
 def test_selects_sees_fields_through_fragments() -> None:
     from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-    from graphql_api.api.common import selects
+    from graphql_api.api.core.lists import selects
 
     def field(name: str, *selections: Any) -> SelectedField:
         return SelectedField(name=name, directives={}, arguments={}, selections=list(selections))
@@ -281,7 +281,7 @@ def test_selects_sees_fields_through_fragments() -> None:
 async def test_only_settled_loader_futures_count_as_values_at_hand() -> None:
     import asyncio
 
-    from graphql_api.api.pagination import Deferred, now_or_later
+    from graphql_api.api.core.pagination import Deferred, now_or_later
 
     loop = asyncio.get_running_loop()
     done, failed, cancelled, pending = (loop.create_future() for _ in range(4))
@@ -347,7 +347,7 @@ async def other_request() -> AsyncIterator[list[int]]:
 async def test_paced_edges_give_the_event_loop_turns() -> None:
     """A big page's edges are handed out one by one; after PACE_SECONDS of work the loop runs
     other tasks. Each iteration is complete (a list under two aliases)."""
-    from graphql_api.api.pagination import PACE_SECONDS, Paced
+    from graphql_api.api.core.pagination import PACE_SECONDS, Paced
 
     def make(row: int) -> int:
         time.sleep(PACE_SECONDS / 2)  # work on one item
@@ -374,11 +374,11 @@ PACED_PAGE = """
 async def test_paced_pages_answer_like_lists(
     gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch, count_statements: Any
 ) -> None:
-    from graphql_api.api import pagination
+    from graphql_api.api.core.pagination import connections, pacing
 
     whole = await gql.data(PACED_PAGE, token=world.admin_general)
-    monkeypatch.setattr(pagination, "PACED_FROM", 2)
-    monkeypatch.setattr(pagination, "PACE_SECONDS", 0.0)  # a turn after every edge
+    monkeypatch.setattr(connections, "PACED_FROM", 2)
+    monkeypatch.setattr(pacing, "PACE_SECONDS", 0.0)  # a turn after every edge
     with count_statements() as counted:
         paced = await gql.data(PACED_PAGE, token=world.admin_general)
     assert paced == whole
@@ -388,7 +388,7 @@ async def test_paced_pages_answer_like_lists(
 
 async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:
     """`paced`: a big page's rows become objects in slices, the loop runs between them."""
-    from graphql_api.api.pagination import PACE_SECONDS, paced
+    from graphql_api.api.core.pagination import PACE_SECONDS, paced
 
     def make(row: int) -> int:
         time.sleep(PACE_SECONDS / 32)
@@ -402,11 +402,12 @@ async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:
 
 async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
     """At most BIG_PAGES_AT_ONCE paced lists are in progress; an abandoned one frees its slot."""
-    from graphql_api.api import pagination
+    from graphql_api.api.core import pagination
+    from graphql_api.api.core.pagination import pacing, slots
 
-    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
-    monkeypatch.setattr(pagination, "PACE_SECONDS", 0.0)  # a turn after every item
-    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(slots, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(pacing, "PACE_SECONDS", 0.0)  # a turn after every item
+    monkeypatch.setattr(slots, "_big_pages", weakref.WeakKeyDictionary())
     log: list[str] = []
 
     async def consume(name: str) -> None:
@@ -423,10 +424,11 @@ async def test_big_pages_are_completed_a_few_at_a_time(monkeypatch: pytest.Monke
 async def test_requests_with_big_pages_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
     """A request's big pages share one slot (no deadlock with one slot); another request waits
     until the first has released it; a finished request never takes a slot again."""
-    from graphql_api.api import pagination
+    from graphql_api.api.core import pagination
+    from graphql_api.api.core.pagination import slots
 
-    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
-    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(slots, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(slots, "_big_pages", weakref.WeakKeyDictionary())
     first, second = pagination.BigPageSlot(), pagination.BigPageSlot()
     await asyncio.wait_for(asyncio.gather(first.take(), first.take(), first.take()), timeout=5)
     waiting = asyncio.create_task(second.take())
@@ -453,13 +455,14 @@ async def test_concurrent_requests_with_big_pages_all_answer_and_free_their_slot
 ) -> None:
     """Through the view: with one slot, concurrent requests with big (root and nested) pages
     and a failing one all finish, each with the full answer, and leave the slot free."""
-    from graphql_api.api import pagination
+    from graphql_api.api.core import pagination
+    from graphql_api.api.core.pagination import connections, slots
 
     query = "{ items(first: 6) { edges { node { name movements(first: 5) { edges { node { reason } } } } } } }"
     whole = await gql.data(query, token=world.admin_general)
-    monkeypatch.setattr(pagination, "PACED_FROM", 2)
-    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
-    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(connections, "PACED_FROM", 2)
+    monkeypatch.setattr(slots, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(slots, "_big_pages", weakref.WeakKeyDictionary())
     bad = gql.post('{ items(first: 6, after: "not-a-cursor") { edges { node { name } } } }', token=world.admin_general)
     answers = await asyncio.wait_for(
         asyncio.gather(*(gql.data(query, token=world.admin_general) for _ in range(4)), bad), timeout=20
@@ -476,7 +479,7 @@ async def test_a_request_leaves_no_cyclic_garbage_behind(
     counting when the response is out (Loaders.release), not by a later full collection."""
     import gc
 
-    from graphql_api.api.loaders import Loaders
+    from graphql_api.api.core.loaders import Loaders
 
     built: list[weakref.ref[Any]] = []
     original = Loaders.built
@@ -505,13 +508,13 @@ async def test_nested_big_lists_do_not_wait_for_themselves(
 ) -> None:
     """With one slot for big lists, a paced list inside the items of a paced list still
     completes: the inner lists are completed after the outer one has let go of its slot."""
-    from graphql_api.api import pagination
+    from graphql_api.api.core.pagination import connections, slots
 
     query = "{ items(first: 6) { edges { node { name movements(first: 5) { edges { node { reason } } } } } } }"
     whole = await gql.data(query, token=world.admin_general)
-    monkeypatch.setattr(pagination, "PACED_FROM", 1)
-    monkeypatch.setattr(pagination, "BIG_PAGES_AT_ONCE", 1)
-    monkeypatch.setattr(pagination, "_big_pages", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(connections, "PACED_FROM", 1)
+    monkeypatch.setattr(slots, "BIG_PAGES_AT_ONCE", 1)
+    monkeypatch.setattr(slots, "_big_pages", weakref.WeakKeyDictionary())
     paced = await asyncio.wait_for(gql.data(query, token=world.admin_general), timeout=10)
     assert paced == whole
     assert all(edge["node"]["movements"]["edges"] for edge in paced["items"]["edges"])
@@ -522,7 +525,7 @@ async def test_connection_arguments_omitted_or_null_are_the_same(gql: GraphQLCli
     omitted argument and an explicit null mean the same page."""
     from strawberry.types.unset import UNSET
 
-    from graphql_api.api.pagination import PageArgs
+    from graphql_api.api.core.pagination import PageArgs
 
     assert PageArgs(UNSET, UNSET, UNSET, UNSET) == PageArgs()
     omitted = await gql.data(

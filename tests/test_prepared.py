@@ -229,7 +229,7 @@ def test_the_direct_path_knows_every_schema_extension() -> None:
     per-request hooks must be mirrored there too, then added here."""
     from strawberry.extensions import DisableIntrospection
 
-    from graphql_api.api.errors import ErrorCodes
+    from graphql_api.api.core.errors import ErrorCodes
     from graphql_api.api.schema import Documents, build_schema
 
     for introspection, expected in (

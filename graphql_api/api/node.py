@@ -9,14 +9,14 @@ from typing import Annotated, Any
 import strawberry
 from graphql import GraphQLError
 
-from graphql_api.api import permissions
 from graphql_api.api.audit.types import AuditLogEntry
-from graphql_api.api.context import Info
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.loaders import Loaders
+from graphql_api.api.core.pagination import MAX_PAGE_SIZE
+from graphql_api.api.core.relay import Node, parse_id
 from graphql_api.api.items.types import InventoryItem, InventoryMovement
-from graphql_api.api.loaders import Loaders
 from graphql_api.api.organization.types import Center, Environment
-from graphql_api.api.pagination import MAX_PAGE_SIZE
-from graphql_api.api.relay import Node, parse_id
 from graphql_api.api.users.types import User
 
 # type name -> (loader of that type, GraphQL type)

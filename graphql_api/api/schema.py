@@ -25,8 +25,9 @@ from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.api.audit.queries import AuditQuery
 from graphql_api.api.auth.mutations import AuthMutation
-from graphql_api.api.context import Context
-from graphql_api.api.errors import EXCEPTION_HANDLERS, ErrorCodes, format_error
+from graphql_api.api.core.context import Context
+from graphql_api.api.core.errors import EXCEPTION_HANDLERS, ErrorCodes, format_error
+from graphql_api.api.core.validation_rules import RULES
 from graphql_api.api.items.mutations import ItemMutation
 from graphql_api.api.items.queries import ItemQuery
 from graphql_api.api.node import NodeQuery
@@ -34,7 +35,6 @@ from graphql_api.api.organization.mutations import OrganizationMutation
 from graphql_api.api.organization.queries import OrganizationQuery
 from graphql_api.api.users.mutations import UserMutation
 from graphql_api.api.users.queries import UserQuery
-from graphql_api.api.validation_rules import RULES
 
 MAX_DEPTH = 10
 MAX_ALIASES = 15

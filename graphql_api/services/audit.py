@@ -1,7 +1,7 @@
 """What a mutation changed, collected automatically, and the audit rows that record it.
 
 The API layer wraps every mutation in one transaction and writes the audit row itself (see
-`graphql_api.api.mutation`); no service or resolver writes audit rows directly. Changes made
+`graphql_api.api.core.mutation`); no service or resolver writes audit rows directly. Changes made
 through the ORM unit of work are captured by a flush listener; services that change rows with
 a single conditional UPDATE (state machines, stock compare-and-swap) report them with
 `note_change`.

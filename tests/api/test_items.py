@@ -294,7 +294,7 @@ async def test_create_item_writes_initial_movement(
 
 
 def uuid_of(global_id: str) -> uuid.UUID:
-    from graphql_api.api.relay import parse_id
+    from graphql_api.api.core.relay import parse_id
 
     parsed = parse_id(global_id)
     assert parsed is not None

@@ -575,7 +575,7 @@ async def test_create_user_audit_row(gql: GraphQLClient, db: Sessions, world: Wo
 
 
 def _uuid_of(global_id: str) -> uuid.UUID:
-    from graphql_api.api.relay import parse_id
+    from graphql_api.api.core.relay import parse_id
 
     parsed = parse_id(global_id)
     assert parsed is not None

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graphql_api.api.view import MAX_JSON_DEPTH
+from graphql_api.api.core.view import MAX_JSON_DEPTH
 from graphql_api.db import models
 from graphql_api.services import auth, items
 from tests.conftest import Factory, GraphQLClient, World, error_codes, repo_root

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graphql_api.api.view import client_ip
+from graphql_api.api.core.view import client_ip
 from graphql_api.db import models
 from graphql_api.settings import SettingsError
 from tests.conftest import GraphQLClient, error_codes, make_settings

@@ -7,14 +7,23 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_api.api import permissions
-from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
 from graphql_api.api.audit.types import AuditLogEntry
-from graphql_api.api.common import sort_key
-from graphql_api.api.context import Info
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.lists import sort_key
+from graphql_api.api.core.pagination import (
+    NOT_GIVEN,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    NodeIdArg,
+    PageArgs,
+    connection,
+)
+from graphql_api.api.core.relay import decode_id, filter_ids
 from graphql_api.api.enums import AuditOutcome, SortDirection, to_model
-from graphql_api.api.pagination import Connection, PageArgs, connection
-from graphql_api.api.relay import decode_id, filter_ids
 from graphql_api.db import models
 from graphql_api.services import audit_queries
 

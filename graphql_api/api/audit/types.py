@@ -8,9 +8,9 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from graphql_api.api.context import Info
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.relay import Node, encode_id
 from graphql_api.api.enums import AuditOutcome, Role, to_api
-from graphql_api.api.relay import Node, encode_id
 from graphql_api.api.users.types import User
 from graphql_api.db import models
 

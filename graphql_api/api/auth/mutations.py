@@ -7,17 +7,17 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_api.api import permissions
-from graphql_api.api.common import present
-from graphql_api.api.context import Info
-from graphql_api.api.enums import Language, Theme, to_model
-from graphql_api.api.errors import (
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.errors import (
     InvalidCredentialsError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
-from graphql_api.api.mutation import mutation
+from graphql_api.api.core.lists import present
+from graphql_api.api.core.mutation import mutation
+from graphql_api.api.enums import Language, Theme, to_model
 from graphql_api.api.users.types import User, UserSettings
 from graphql_api.db import models
 from graphql_api.services import auth

@@ -8,14 +8,14 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_api.api import permissions
-from graphql_api.api.common import present
-from graphql_api.api.context import Info
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
+from graphql_api.api.core.lists import present
+from graphql_api.api.core.mutation import mutation
+from graphql_api.api.core.relay import require_id
 from graphql_api.api.enums import ItemCategory, ItemType, MovementReason, to_model
-from graphql_api.api.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
 from graphql_api.api.items.types import InventoryItem, InventoryMovement
-from graphql_api.api.mutation import mutation
-from graphql_api.api.relay import require_id
 from graphql_api.db import models
 from graphql_api.services import items
 

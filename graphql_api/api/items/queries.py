@@ -10,14 +10,23 @@ from typing import Annotated, Any
 import strawberry
 from sqlalchemy import Row, join
 
-from graphql_api.api import permissions
-from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last, NodeIdArg
-from graphql_api.api.common import selects, sort_key
-from graphql_api.api.context import Info
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.lists import selects, sort_key
+from graphql_api.api.core.pagination import (
+    NOT_GIVEN,
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    NodeIdArg,
+    PageArgs,
+    connection,
+)
+from graphql_api.api.core.relay import decode_id, filter_ids
 from graphql_api.api.enums import ItemCategory, ItemStatus, ItemType, SortDirection, to_model
 from graphql_api.api.items.types import InventoryItem
-from graphql_api.api.pagination import Connection, PageArgs, connection
-from graphql_api.api.relay import decode_id, filter_ids
 from graphql_api.db import models, reads
 from graphql_api.services import items
 

@@ -6,13 +6,12 @@ from datetime import date, datetime
 
 import strawberry
 
-from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last
-from graphql_api.api.context import Info
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.loaders import child_connection, related
+from graphql_api.api.core.pagination import NOT_GIVEN, After, Before, Connection, First, Last, PageArgs, when_loaded
+from graphql_api.api.core.relay import Node, encode_id, required
 from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason, to_api
-from graphql_api.api.loaders import child_connection, related
 from graphql_api.api.organization.types import Environment
-from graphql_api.api.pagination import Connection, PageArgs, when_loaded
-from graphql_api.api.relay import Node, encode_id, required
 from graphql_api.api.users.types import User
 from graphql_api.db import models
 

@@ -6,13 +6,13 @@ from typing import Annotated
 
 import strawberry
 
-from graphql_api.api import permissions
-from graphql_api.api.common import present
-from graphql_api.api.context import Info
-from graphql_api.api.errors import ConflictError, NotFoundError, ValidationError
-from graphql_api.api.mutation import mutation
+from graphql_api.api.core import permissions
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.errors import ConflictError, NotFoundError, ValidationError
+from graphql_api.api.core.lists import present
+from graphql_api.api.core.mutation import mutation
+from graphql_api.api.core.relay import require_id
 from graphql_api.api.organization.types import Center, Environment
-from graphql_api.api.relay import require_id
 from graphql_api.db.models import Role
 from graphql_api.services import organization
 

@@ -7,11 +7,10 @@ from datetime import datetime
 
 import strawberry
 
-from graphql_api.api.arguments import NOT_GIVEN, After, Before, First, Last
-from graphql_api.api.context import Info
-from graphql_api.api.loaders import related
-from graphql_api.api.pagination import Connection, PageArgs
-from graphql_api.api.relay import Node, encode_id
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.loaders import related
+from graphql_api.api.core.pagination import NOT_GIVEN, After, Before, Connection, First, Last, PageArgs
+from graphql_api.api.core.relay import Node, encode_id
 from graphql_api.db import models
 
 

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import strawberry
 
-from graphql_api.api.context import Info
+from graphql_api.api.core.context import Info
+from graphql_api.api.core.relay import Node, encode_id
 from graphql_api.api.enums import Language, Role, Theme, to_api
 from graphql_api.api.organization.types import Environment
-from graphql_api.api.relay import Node, encode_id
 from graphql_api.db import models
 
 

@@ -19,9 +19,9 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import process_result
 from strawberry.types.unset import UNSET, UnsetType
 
-from graphql_api.api.context import Context
-from graphql_api.api.database import RequestDatabase
-from graphql_api.api.loaders import Loaders
+from graphql_api.api.core.context import Context
+from graphql_api.api.core.database import RequestDatabase
+from graphql_api.api.core.loaders import Loaders
 from graphql_api.api.schema import Schema
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate

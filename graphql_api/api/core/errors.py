@@ -21,7 +21,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.field import StrawberryField
 
 from graphql_api import errors
-from graphql_api.api.context import Info
+from graphql_api.api.core.context import Info
 from graphql_api.db.engine import is_db_unavailable
 from graphql_api.i18n import translate
 

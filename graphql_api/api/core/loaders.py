@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, Select, any_, bindparam, false, func, sele
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from strawberry.dataloader import DataLoader
 
-from graphql_api.api.database import RequestDatabase
-from graphql_api.api.pagination import (
+from graphql_api.api.core.database import RequestDatabase
+from graphql_api.api.core.pagination import (
     Connection,
     Deferred,
     Page,
@@ -26,7 +26,7 @@ from graphql_api.api.pagination import (
     settled,
     when_loaded,
 )
-from graphql_api.api.relay import required
+from graphql_api.api.core.relay import required
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, center_filter, environment_filter, user_filter
 from graphql_api.db import reads
@@ -41,7 +41,7 @@ from graphql_api.db.models import (
 )
 
 if TYPE_CHECKING:
-    from graphql_api.api.context import Context
+    from graphql_api.api.core.context import Context
 
 T = TypeVar("T")
 # Loaders of an anonymous request see nothing: a home-less student's scope is empty.

@@ -17,15 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from graphql_api.api.database import RequestDatabase
-from graphql_api.api.pagination import BigPageSlot
+from graphql_api.api.core.database import RequestDatabase
+from graphql_api.api.core.pagination import BigPageSlot
 from graphql_api.auth.scope import Principal
 from graphql_api.auth.tokens import AccessClaims
 from graphql_api.services.audit import RequestMeta
 from graphql_api.settings import Settings
 
 if TYPE_CHECKING:
-    from graphql_api.api.loaders import Loaders
+    from graphql_api.api.core.loaders import Loaders
 
 
 @dataclass(slots=True)

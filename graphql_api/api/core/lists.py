@@ -8,8 +8,8 @@ from typing import Any
 from strawberry.types.maybe import Some
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from graphql_api.api.core.pagination import SortKey
 from graphql_api.api.enums import SortDirection
-from graphql_api.api.pagination import SortKey
 
 
 def present(source: Any, names: dict[str, str]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.extensions import FieldExtension
 
-from graphql_api.api.context import Context, Info
+from graphql_api.api.core.context import Context, Info
 from graphql_api.db.engine import is_db_unavailable
 from graphql_api.db.models import AuditOutcome, Role
 from graphql_api.errors import DomainError
