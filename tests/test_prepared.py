@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from graphql_api.api.schema import Schema
+from graphql_api.api.core.execution import Schema
 from graphql_api.services import items
 from tests.conftest import World, gid
 from tests.security import production_client
@@ -230,7 +230,8 @@ def test_the_direct_path_knows_every_schema_extension() -> None:
     from strawberry.extensions import DisableIntrospection
 
     from graphql_api.api.core.errors import ErrorCodes
-    from graphql_api.api.schema import Documents, build_schema
+    from graphql_api.api.core.execution import Documents
+    from graphql_api.api.schema import build_schema
 
     for introspection, expected in (
         (True, [ErrorCodes, Documents]),

@@ -21,8 +21,8 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
+from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.loaders import Loaders
-from graphql_api.api.schema import Schema
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
 from graphql_api.services.audit import RequestMeta
