@@ -199,7 +199,7 @@ async def test_unexpected_failure_outside_resolvers_is_masked(
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("executor exploded")
 
-    monkeypatch.setattr("graphql_api.api.schema.execute", broken)
+    monkeypatch.setattr("graphql_api.api.core.execution.execute", broken)
     response = await client.post(
         "/graphql",
         json={"query": query},
