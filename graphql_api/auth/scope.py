@@ -22,7 +22,7 @@ domain (a later migration); `instructor_extra_environments` is the hook for it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, false, o
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import InstrumentedAttribute
 
+from graphql_api.db import reads
 from graphql_api.db.models import Center, Environment, Role, User
 
 
@@ -67,19 +68,93 @@ def parameters(principal: Principal) -> dict[str, Any]:
 
 
 NOBODY = uuid.UUID(int=0)
+# Stand-ins for the caller's ids in statements built once per shape: they match no row, and
+# finding one of them frozen as a literal in a compiled statement means a caller-dependent
+# value was written into it instead of a named parameter (see `ScopedStatement`).
+TEMPLATE_USER = uuid.UUID("00000000-0000-0000-0000-0000000000a1")
+TEMPLATE_ENVIRONMENT = uuid.UUID("00000000-0000-0000-0000-0000000000a2")
+TEMPLATE_CENTER = uuid.UUID("00000000-0000-0000-0000-0000000000a3")
+_TEMPLATE_NAMES = {
+    TEMPLATE_USER: "principal.id",
+    TEMPLATE_ENVIRONMENT: "principal.environment_id",
+    TEMPLATE_CENTER: "principal.center_id",
+}
 
 
 def template(principal: Principal) -> Principal:
     """A caller of the same shape whose ids match nothing: statements built once per shape are
     built for it, so a scope parameter not given at execution can only hide rows."""
     return Principal(
-        id=NOBODY,
+        id=TEMPLATE_USER,
         role=principal.role,
-        environment_id=None if principal.environment_id is None else NOBODY,
-        center_id=None if principal.center_id is None else NOBODY,
+        environment_id=None if principal.environment_id is None else TEMPLATE_ENVIRONMENT,
+        center_id=None if principal.center_id is None else TEMPLATE_CENTER,
         language=principal.language,
         token_version=0,
     )
+
+
+def caller(principal: Principal) -> BindParameter[uuid.UUID]:
+    """The caller's id as the named parameter a rule such as "a requester sees their own
+    loans" must use (`Loan.requester_id == scope.caller(principal)`): a plain `principal.id`
+    would be frozen into statements compiled once per shape."""
+    return _param("scope_user", principal.id)
+
+
+def home_environment(principal: Principal) -> BindParameter[uuid.UUID]:
+    """The caller's home environment as a named parameter (see `caller`)."""
+    return _param("scope_environment", principal.environment_id)
+
+
+def home_center(principal: Principal) -> BindParameter[uuid.UUID]:
+    """The caller's home center as a named parameter (see `caller`)."""
+    return _param("scope_center", principal.center_id)
+
+
+class CallerValueInStatement(TypeError):
+    """A statement compiled once per shape holds a value of one caller as a literal."""
+
+
+class ScopedStatement:
+    """A statement whose text depends on the caller, compiled once per scope shape (and
+    `variant`, for statements with a few forms) and run with each caller's values.
+
+    It is built for `template(principal)`, never for a real caller, and refused when a value
+    of that template ended up in it as a literal: such a value would be the same for every
+    later caller of the shape (`Loan.requester_id == principal.id` instead of
+    `scope.caller(principal)`). Only named parameters change between executions; the caller's
+    are `parameters(principal)`.
+    """
+
+    def __init__(self, build: Callable[[Principal | None, Hashable], Select[Any]]) -> None:
+        self._build = build
+        self._compiled: dict[Hashable, reads.Compiled] = {}
+
+    def compiled(self, principal: Principal | None, variant: Hashable = None) -> reads.Compiled:
+        key = (None if principal is None else shape(principal), variant)
+        found = self._compiled.get(key)
+        if found is None:
+            stand_in = None if principal is None else template(principal)
+            found = reads.compile_statement(self._build(stand_in, variant))
+            _refuse_caller_literals(found)
+            self._compiled[key] = found
+        return found
+
+    def shapes(self) -> int:
+        """How many forms have been compiled (tests)."""
+        return len(self._compiled)
+
+
+def _refuse_caller_literals(compiled: reads.Compiled) -> None:
+    for value in compiled.literals.values():
+        for item in value if isinstance(value, list | tuple) else (value,):
+            if isinstance(item, uuid.UUID) and item in _TEMPLATE_NAMES:
+                raise CallerValueInStatement(
+                    f"{_TEMPLATE_NAMES[item]} is written into a statement compiled once per scope shape, "
+                    "so every later caller would get this caller's value; use scope.caller(), "
+                    "scope.home_environment() or scope.home_center() (named parameters) instead:\n"
+                    f"{compiled.sql}"
+                )
 
 
 def _param(name: str, value: uuid.UUID | None) -> BindParameter[uuid.UUID]:

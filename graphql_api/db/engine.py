@@ -65,15 +65,21 @@ def _check_alive(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         raise exc.DisconnectionError("connection closed by the server")
 
 
-def _count_statement(*_args: Any, **_kwargs: Any) -> None:
+def _autocommit(connection: Any) -> bool:
+    return bool(connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+
+
+def _count_statement(connection: Any, *_args: Any, **_kwargs: Any) -> None:
     counter = statement_counter.get()
     if counter is not None:
         counter[0] += 1
+        if len(counter) > 1 and _autocommit(connection):
+            counter[1] += 1  # autocommit: the statement is its own transaction
 
 
-def _count_transaction(*_args: Any, **_kwargs: Any) -> None:
+def _count_transaction(connection: Any, *_args: Any, **_kwargs: Any) -> None:
     counter = statement_counter.get()
-    if counter is not None and len(counter) > 1:
+    if counter is not None and len(counter) > 1 and not _autocommit(connection):
         counter[1] += 1
 
 

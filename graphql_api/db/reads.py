@@ -8,7 +8,7 @@ and then executed with asyncpg's own prepared-statement cache.
 
 Parameters are *named* bind parameters (`bindparam("ids")`); the values are passed at each
 execution. A statement whose text depends on the caller (scope conditions differ by role) is
-compiled once per shape: see `Prepared`.
+compiled once per shape: see `graphql_api.auth.scope.ScopedStatement`.
 
 Rows come back as `ModelRow`s: slotted objects with the model's column attributes (enums
 converted, like the ORM does) and its plain Python properties (`quantity_available`), so the
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 import asyncpg
@@ -34,7 +34,8 @@ from graphql_api.db.engine import statement_counter
 DIALECT = PGDialect_asyncpg(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 
-def _enum_converter(column: Any) -> Callable[[Any], Any] | None:
+def _converter(column: Any) -> Callable[[Any], Any] | None:
+    """How a value of `column` read by asyncpg becomes what the ORM would give."""
     # Our enums store their value (== name), so the class itself converts: ItemStatus("ACTIVE").
     converter: Callable[[Any], Any] | None = getattr(column.type, "enum_class", None)
     return converter
@@ -62,7 +63,10 @@ def row_class(model: type) -> type:
 
 
 def _column_attributes(model: type) -> list[ColumnProperty[Any]]:
-    return list(inspect(model).column_attrs)
+    """The mapped columns that reads may select: all but those marked `info={"secret": True}`
+    (a password hash is never needed by a read, so it is never read)."""
+    attributes: list[ColumnProperty[Any]] = list(inspect(model).column_attrs)
+    return [attr for attr in attributes if not attr.columns[0].info.get("secret")]
 
 
 def _column_keys(model: type) -> list[str]:
@@ -92,7 +96,7 @@ def compile_statement(stmt: Select[Any]) -> Compiled:
     converters = tuple(
         (index, converter)
         for index, column in enumerate(stmt.selected_columns)
-        if (converter := _enum_converter(column)) is not None
+        if (converter := _converter(column)) is not None
     )
     literals = {
         name: bind.value
@@ -103,19 +107,17 @@ def compile_statement(stmt: Select[Any]) -> Compiled:
 
 
 class Prepared:
-    """A statement built by `build(argument)` and compiled once per `shape`: the shape is what
-    the SQL text depends on (e.g. the caller's role for scope conditions); the values in the
-    statement are named parameters, given again at each execution."""
+    """A statement that does not depend on the caller, compiled once on first use. (Statements
+    that do are `graphql_api.auth.scope.ScopedStatement`s.)"""
 
-    def __init__(self, build: Callable[[Any], Select[Any]]) -> None:
+    def __init__(self, build: Callable[[], Select[Any]]) -> None:
         self._build = build
-        self._compiled: dict[Hashable, Compiled] = {}
+        self._compiled: Compiled | None = None
 
-    def compiled(self, shape: Hashable = None, argument: Any = None) -> Compiled:
-        found = self._compiled.get(shape)
-        if found is None:
-            found = self._compiled[shape] = compile_statement(self._build(argument))
-        return found
+    def compiled(self) -> Compiled:
+        if self._compiled is None:
+            self._compiled = compile_statement(self._build())
+        return self._compiled
 
 
 class Reader(Protocol):

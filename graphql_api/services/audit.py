@@ -24,6 +24,7 @@ from graphql_api.db.models import AuditLog, AuditOutcome, Role
 
 CHANGES_KEY = "audit_changes"
 ACTOR_KEY = "audit_actor"
+TARGET_KEY = "audit_target"
 # Tables whose rows are bookkeeping, not business entities worth an audit entry.
 IGNORED_TABLES = frozenset({"audit_logs", "login_throttle", "refresh_tokens"})
 # Never stored in the log, whatever table they belong to.
@@ -83,6 +84,23 @@ def note_change(
             "new": _clean(new or {}),
         }
     )
+
+
+def note_target(session: AsyncSession, *, entity: str, entity_id: uuid.UUID | None, **details: Any) -> None:
+    """What an operation is aimed at, recorded even when it fails (a failed sign-in names the
+    account that was tried): the failure's audit row is written after the rollback."""
+    session.info[TARGET_KEY] = {
+        "entity": entity,
+        "id": str(entity_id) if entity_id else "",
+        "action": "attempt",
+        "old": {},
+        "new": _clean(details),
+    }
+
+
+def targets(session: AsyncSession) -> list[dict[str, Any]]:
+    target = session.info.get(TARGET_KEY)
+    return [target] if target is not None else []
 
 
 def set_actor(session: AsyncSession, user_id: uuid.UUID, role: Role) -> None:

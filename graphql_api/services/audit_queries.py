@@ -1,47 +1,47 @@
-"""Reading the audit log (ADMIN_GENERAL only; the permission is declared on the fields)."""
+"""Reading the audit log: ADMIN_GENERAL only, in the SQL as on every other read."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, false, select
+from sqlalchemy import ColumnElement, Select, false, select, true
 
-from graphql_api.db.models import AuditLog, AuditOutcome
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFilter:
-    actor_ids: list[uuid.UUID] | None = None
-    operations: list[str] | None = None
-    entity_type: str | None = None
-    entity_id: str | None = None
-    outcomes: list[AuditOutcome] | None = None
-    from_time: datetime | None = None
-    to_time: datetime | None = None
-    request_id: str | None = None
+from graphql_api.auth.scope import Principal
+from graphql_api.db.models import AuditLog, Role
+from graphql_api.services.filtering import AnyOf, Bound, Custom, Equals, Filters, OrderField, Ordering
 
 
-def audit_query(where: AuditFilter) -> Select[AuditLog]:
-    stmt = select(AuditLog)
-    if where.actor_ids is not None:
-        stmt = stmt.where(AuditLog.actor_id.in_(where.actor_ids))
-    if where.operations:
-        stmt = stmt.where(AuditLog.operation.in_(where.operations))
-    if where.entity_type:
-        stmt = stmt.where(AuditLog.entity_type == where.entity_type)
-    if where.entity_id is not None:
-        try:
-            stmt = stmt.where(AuditLog.entity_id == uuid.UUID(where.entity_id))
-        except ValueError:
-            stmt = stmt.where(false())
-    if where.outcomes:
-        stmt = stmt.where(AuditLog.outcome.in_(where.outcomes))
-    if where.from_time is not None:
-        stmt = stmt.where(AuditLog.created_at >= where.from_time)
-    if where.to_time is not None:
-        stmt = stmt.where(AuditLog.created_at < where.to_time)
-    if where.request_id:
-        stmt = stmt.where(AuditLog.request_id == where.request_id)
-    return stmt
+def visible_audit_entries(principal: Principal) -> Select[Any]:
+    return select(AuditLog).where(true() if principal.role is Role.ADMIN_GENERAL else false())
+
+
+def _entity_id(value: str) -> ColumnElement[bool]:
+    try:
+        return AuditLog.entity_id == uuid.UUID(value)
+    except ValueError:
+        return false()
+
+
+AUDIT_FILTERS = Filters(
+    "AuditLog",
+    "Filters for the audit log; all given conditions must hold.",
+    {
+        "actor_ids": AnyOf(AuditLog.actor_id, "Only these actors.", ids="User"),
+        "operations": AnyOf(AuditLog.operation, "Only these operations (mutation names)."),
+        "entity_type": Equals(AuditLog.entity_type, "Only this table."),
+        "entity_id": Custom(_entity_id, "Only this database id (UUID)."),
+        "outcomes": AnyOf(AuditLog.outcome, "Only these outcomes."),
+        "from_time": Bound(AuditLog.created_at, "At or after this time."),
+        "to_time": Bound(AuditLog.created_at, "Before this time.", lower=False),
+        "request_id": Equals(AuditLog.request_id, "Only this request."),
+    },
+)
+AUDIT_ORDER = Ordering(
+    "AuditLog",
+    {"CREATED_AT": OrderField(AuditLog.created_at, "By time.")},
+    default="CREATED_AT",
+    default_descending=True,
+    id_column=AuditLog.id,
+    direction_only=True,
+)

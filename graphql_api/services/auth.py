@@ -38,7 +38,7 @@ class IssuedTokens:
     user: User
 
 
-def _principal_statement(_shape: object) -> Select[Any]:
+def _principal_statement() -> Select[Any]:
     return (
         select(
             *reads.model_columns(User),
@@ -168,8 +168,11 @@ async def login(
     now = datetime.now(UTC)
     normalised = email.strip().lower()[:255]
     keys = throttle.throttle_keys(normalised, client_ip)
+    audit.note_target(session, entity="users", entity_id=None, email=normalised)
     await throttle.ensure_not_locked(session, keys, now)
     user = await session.scalar(select(User).where(User.email == normalised))
+    if user is not None:
+        audit.note_target(session, entity="users", entity_id=user.id, email=normalised)
     usable = user is not None and user.is_active
     stored_hash = user.password_hash if usable and user is not None else None
     if not await passwords.verify_password(password, stored_hash, settings.bcrypt_rounds):
@@ -295,22 +298,20 @@ async def update_me(session: AsyncSession, principal: Principal, *, changes: dic
     """Edit the caller's own profile; `changes` holds only the fields the client sent."""
     user = await get_own_user(session, principal)
     errors = FieldErrors()
-    limits = {"firstName": 100, "lastName": 100, "phone": 30, "program": 100, "ficha": 20}
-    attrs = {
-        "firstName": "first_name",
-        "lastName": "last_name",
-        "phone": "phone",
-        "program": "program",
-        "ficha": "ficha",
-        "avatarUrl": "avatar_url",
+    # attribute -> (input field, longest text, required)
+    limits = {
+        "first_name": ("firstName", 100, True),
+        "last_name": ("lastName", 100, True),
+        "phone": ("phone", 30, False),
+        "program": ("program", 100, False),
+        "ficha": ("ficha", 20, False),
     }
-    for field, value in changes.items():
-        if field == "avatarUrl":
-            setattr(user, attrs[field], validation.url(errors, field, value))
+    for attr, value in changes.items():
+        if attr == "avatar_url":
+            user.avatar_url = validation.url(errors, "avatarUrl", value)
             continue
-        required = field in {"firstName", "lastName"}
-        cleaned = validation.text(errors, field, value, max_len=limits[field], required=required)
-        setattr(user, attrs[field], cleaned)
+        field, max_len, required = limits[attr]
+        setattr(user, attr, validation.text(errors, field, value, max_len=max_len, required=required))
     errors.raise_if_any()
     await session.flush()
     return user

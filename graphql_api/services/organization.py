@@ -3,69 +3,73 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal, center_filter, environment_filter
 from graphql_api.db.models import Center, Environment
-from graphql_api.errors import Conflict, FieldErrors, NotFound
+from graphql_api.errors import Conflict, FieldErrors
 from graphql_api.services import validation
-from graphql_api.services.queries import raise_for_unique, search_condition
+from graphql_api.services.filtering import AnyOf, Equals, Filters, OrderField, Ordering, Search
+from graphql_api.services.queries import flush_unique, get_for_update
 
 
-@dataclass(frozen=True, slots=True)
-class CenterFilter:
-    search: str | None = None
-    is_active: bool | None = None
+def visible_centers(principal: Principal) -> Select[Any]:
+    """Centers holding at least one environment in the caller's scope."""
+    return select(Center).where(center_filter(principal))
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentFilter:
-    center_ids: list[uuid.UUID] | None = None
-    is_warehouse: bool | None = None
-    is_active: bool | None = None
-    search: str | None = None
+def visible_environments(principal: Principal) -> Select[Any]:
+    """Environments (rooms and warehouses) in the caller's scope."""
+    return select(Environment).where(environment_filter(principal, Environment.id))
 
 
-def centers_query(principal: Principal, where: CenterFilter | None = None) -> Select[Center]:
-    stmt = select(Center).where(center_filter(principal))
-    if where is not None:
-        if where.search:
-            stmt = stmt.where(search_condition(where.search, Center.name, Center.code))
-        if where.is_active is not None:
-            stmt = stmt.where(Center.is_active.is_(where.is_active))
-    return stmt
-
-
-def environments_query(principal: Principal, where: EnvironmentFilter | None = None) -> Select[Environment]:
-    stmt = select(Environment).where(environment_filter(principal, Environment.id))
-    if where is not None:
-        if where.center_ids is not None:
-            stmt = stmt.where(Environment.center_id.in_(where.center_ids))
-        if where.is_warehouse is not None:
-            stmt = stmt.where(Environment.is_warehouse.is_(where.is_warehouse))
-        if where.is_active is not None:
-            stmt = stmt.where(Environment.is_active.is_(where.is_active))
-        if where.search:
-            stmt = stmt.where(search_condition(where.search, Environment.name, Environment.code, Environment.location))
-    return stmt
+CENTER_FILTERS = Filters(
+    "Center",
+    "Filters for centers; all given conditions must hold.",
+    {
+        "search": Search((Center.name, Center.code), "Text in name or code."),
+        "is_active": Equals(Center.is_active, "Only active (true) or inactive (false)."),
+    },
+)
+CENTER_ORDER = Ordering(
+    "Center",
+    {
+        "NAME": OrderField(Center.name, "By name."),
+        "CODE": OrderField(Center.code, "By code."),
+        "CREATED_AT": OrderField(Center.created_at, "By creation time."),
+    },
+    default="NAME",
+    id_column=Center.id,
+)
+ENVIRONMENT_FILTERS = Filters(
+    "Environment",
+    "Filters for environments; all given conditions must hold.",
+    {
+        "center_ids": AnyOf(Environment.center_id, "Only these centers.", ids="Center"),
+        "is_warehouse": Equals(Environment.is_warehouse, "Only warehouses (true) or rooms (false)."),
+        "is_active": Equals(Environment.is_active, "Only active or inactive ones."),
+        "search": Search((Environment.name, Environment.code, Environment.location), "Text in name, code or location."),
+    },
+)
+ENVIRONMENT_ORDER = Ordering(
+    "Environment",
+    {
+        "NAME": OrderField(Environment.name, "By name."),
+        "CODE": OrderField(Environment.code, "By code."),
+        "CREATED_AT": OrderField(Environment.created_at, "By creation time."),
+    },
+    default="NAME",
+    id_column=Environment.id,
+)
 
 
 _CODE_CONSTRAINTS = {
     "uq_centers_code": ("code", "field.code_taken"),
     "uq_environments_code": ("code", "field.code_taken"),
 }
-
-
-async def _flush_unique(session: AsyncSession) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise_for_unique(error, _CODE_CONSTRAINTS)
 
 
 _TEXT_LIMITS = {"name": 100, "code": 30, "location": 200}
@@ -93,30 +97,23 @@ async def create_center(session: AsyncSession, **values: object) -> Center:
     errors.raise_if_any()
     center = Center(**fields)
     session.add(center)
-    await _flush_unique(session)
-    return center
-
-
-async def get_center_for_update(session: AsyncSession, center_id: uuid.UUID) -> Center:
-    center = await session.get(Center, center_id, with_for_update=True)
-    if center is None:
-        raise NotFound("center")
+    await flush_unique(session, _CODE_CONSTRAINTS)
     return center
 
 
 async def update_center(session: AsyncSession, center_id: uuid.UUID, **changes: object) -> Center:
-    center = await get_center_for_update(session, center_id)
+    center = await get_for_update(session, Center, center_id, "center")
     errors = FieldErrors()
     fields = _clean_fields(errors, changes)
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(center, key, value)
-    await _flush_unique(session)
+    await flush_unique(session, _CODE_CONSTRAINTS)
     return center
 
 
 async def set_center_active(session: AsyncSession, center_id: uuid.UUID, active: bool) -> Center:
-    center = await get_center_for_update(session, center_id)
+    center = await get_for_update(session, Center, center_id, "center")
     if center.is_active == active:
         raise Conflict("error.already_in_state")
     center.is_active = active
@@ -133,19 +130,12 @@ async def create_environment(session: AsyncSession, **values: object) -> Environ
     errors.raise_if_any()
     environment = Environment(**fields)
     session.add(environment)
-    await _flush_unique(session)
-    return environment
-
-
-async def get_environment_for_update(session: AsyncSession, environment_id: uuid.UUID) -> Environment:
-    environment = await session.get(Environment, environment_id, with_for_update=True)
-    if environment is None:
-        raise NotFound("environment")
+    await flush_unique(session, _CODE_CONSTRAINTS)
     return environment
 
 
 async def update_environment(session: AsyncSession, environment_id: uuid.UUID, **changes: object) -> Environment:
-    environment = await get_environment_for_update(session, environment_id)
+    environment = await get_for_update(session, Environment, environment_id, "environment")
     errors = FieldErrors()
     fields = _clean_fields(errors, changes)
     if "center_id" in fields and await session.get(Center, fields["center_id"]) is None:
@@ -153,12 +143,12 @@ async def update_environment(session: AsyncSession, environment_id: uuid.UUID, *
     errors.raise_if_any()
     for key, value in fields.items():
         setattr(environment, key, value)
-    await _flush_unique(session)
+    await flush_unique(session, _CODE_CONSTRAINTS)
     return environment
 
 
 async def set_environment_active(session: AsyncSession, environment_id: uuid.UUID, active: bool) -> Environment:
-    environment = await get_environment_for_update(session, environment_id)
+    environment = await get_for_update(session, Environment, environment_id, "environment")
     if environment.is_active == active:
         raise Conflict("error.already_in_state")
     environment.is_active = active

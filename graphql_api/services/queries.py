@@ -1,13 +1,18 @@
-"""Reusable pieces of read queries: text search and the integrity-error mapping."""
+"""Reusable pieces of queries: text search, rows locked for update, and flushing under unique
+constraints."""
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql_api.errors import FieldError, ValidationFailed
+from graphql_api.errors import FieldError, NotFound, ValidationFailed
+
+T = TypeVar("T")
 
 
 def escape_like(value: str) -> str:
@@ -36,3 +41,21 @@ def raise_for_unique(error: IntegrityError, fields: dict[str, tuple[str, str]]) 
         if constraint in name:
             raise ValidationFailed(FieldError(field, code)) from None
     raise error
+
+
+async def flush_unique(session: AsyncSession, fields: dict[str, tuple[str, str]]) -> None:
+    """Flush pending changes; a violated unique constraint named in `fields` becomes the
+    ValidationFailed of its field (in a savepoint, so the transaction stays usable)."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as error:
+        raise_for_unique(error, fields)
+
+
+async def get_for_update(session: AsyncSession, model: type[T], row_id: uuid.UUID, what: str) -> T:
+    """The row locked for the rest of the transaction, or NotFound(`what`)."""
+    row = await session.get(model, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(what)
+    return row

@@ -3,41 +3,46 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth import passwords
 from graphql_api.auth.scope import Principal, user_filter
 from graphql_api.db.models import Environment, Language, Role, User, UserSettings
-from graphql_api.errors import Conflict, FieldErrors, NotFound, ValidationFailed
+from graphql_api.errors import Conflict, FieldErrors, ValidationFailed
 from graphql_api.services import auth, validation
-from graphql_api.services.queries import raise_for_unique, search_condition
+from graphql_api.services.filtering import AnyOf, Equals, Filters, OrderField, Ordering, Search
+from graphql_api.services.queries import flush_unique, get_for_update
 from graphql_api.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
-class UserFilter:
-    roles: list[Role] | None = None
-    is_active: bool | None = None
-    environment_ids: list[uuid.UUID] | None = None
-    search: str | None = None
+def visible_users(principal: Principal) -> Select[Any]:
+    """The caller, and users whose home environment is in the caller's scope."""
+    return select(User).where(user_filter(principal))
 
 
-def users_query(principal: Principal, where: UserFilter | None = None) -> Select[User]:
-    stmt = select(User).where(user_filter(principal))
-    if where is not None:
-        if where.roles:
-            stmt = stmt.where(User.role.in_(where.roles))
-        if where.is_active is not None:
-            stmt = stmt.where(User.is_active.is_(where.is_active))
-        if where.environment_ids is not None:
-            stmt = stmt.where(User.environment_id.in_(where.environment_ids))
-        if where.search:
-            stmt = stmt.where(search_condition(where.search, User.first_name, User.last_name, User.email))
-    return stmt
+USER_FILTERS = Filters(
+    "User",
+    "Filters for users; all given conditions must hold.",
+    {
+        "roles": AnyOf(User.role, "Only these roles."),
+        "is_active": Equals(User.is_active, "Only active or inactive users."),
+        "environment_ids": AnyOf(User.environment_id, "Only users whose home is one of these.", ids="Environment"),
+        "search": Search((User.first_name, User.last_name, User.email), "Text in first name, last name or e-mail."),
+    },
+)
+USER_ORDER = Ordering(
+    "User",
+    {
+        "LAST_NAME": OrderField(User.last_name, "By family name."),
+        "EMAIL": OrderField(User.email, "By e-mail."),
+        "CREATED_AT": OrderField(User.created_at, "By creation time."),
+    },
+    default="LAST_NAME",
+    id_column=User.id,
+)
 
 
 async def _check_home(session: AsyncSession, errors: FieldErrors, role: Role, environment_id: uuid.UUID | None) -> None:
@@ -85,20 +90,9 @@ async def create_user(
         ficha=clean_ficha,
     )
     session.add(user)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as error:
-        raise_for_unique(error, {"uq_users_email": ("email", "field.email_taken")})
+    await flush_unique(session, {"uq_users_email": ("email", "field.email_taken")})
     session.add(UserSettings(user_id=user.id, language=Language(settings.default_language.upper())))
     await session.flush()
-    return user
-
-
-async def _get_for_update(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id, with_for_update=True)
-    if user is None:
-        raise NotFound("user")
     return user
 
 
@@ -114,7 +108,7 @@ async def update_user(
 ) -> User:
     """Change role, home environment or profile. A role or environment change revokes the
     user's tokens, because both change what the user may see."""
-    user = await _get_for_update(session, user_id)
+    user = await get_for_update(session, User, user_id, "user")
     errors = FieldErrors()
     role = changes.get("role", user.role)
     assert isinstance(role, Role)
@@ -154,7 +148,7 @@ async def update_user(
 
 
 async def set_active(session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, active: bool) -> User:
-    user = await _get_for_update(session, user_id)
+    user = await get_for_update(session, User, user_id, "user")
     if user.id == actor.id and not active:
         raise ValidationFailed.single("id", "field.cannot_change_own")
     if user.is_active == active:

@@ -13,12 +13,13 @@ from graphql_api.db.models.enums import (
     Role,
     Theme,
 )
-from graphql_api.db.models.item import BUCKETS, InventoryItem, InventoryMovement
+from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
 from graphql_api.db.models.organization import Center, Environment
 from graphql_api.db.models.user import LoginThrottle, RefreshToken, User, UserSettings
 
 __all__ = [
     "BUCKETS",
+    "MAX_QUANTITY",
     "AuditLog",
     "AuditOutcome",
     "Base",

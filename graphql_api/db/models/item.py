@@ -29,6 +29,9 @@ from graphql_api.db.base import Base, IdMixin, TimestampMixin, str_enum
 from graphql_api.db.models.enums import ItemCategory, ItemStatus, ItemType, MovementReason
 from graphql_api.db.models.organization import Environment
 
+# The most units one item row may own. Far below the 32-bit column limit, so that no sum of a
+# quantity and a valid delta can overflow in SQL.
+MAX_QUANTITY = 100_000
 BUCKETS = ("quantity_damaged", "quantity_missing", "quantity_in_maintenance", "quantity_on_loan")
 
 
@@ -45,6 +48,7 @@ class InventoryItem(IdMixin, TimestampMixin, Base):
             name="buckets_within_quantity",
         ),
         CheckConstraint("item_type <> 'INDIVIDUAL' OR quantity <= 1", name="individual_single_unit"),
+        CheckConstraint(f"quantity <= {MAX_QUANTITY}", name="quantity_at_most_max"),
         # Serve the default keyset ordering (name, id) without a sort: overall and per room.
         Index("ix_inventory_items_name_id", "name", "id"),
         Index("ix_inventory_items_environment_id_name_id", "environment_id", "name", "id"),
@@ -74,6 +78,9 @@ class InventoryItem(IdMixin, TimestampMixin, Base):
     quantity_in_maintenance: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     quantity_on_loan: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How many ledger rows the item has, kept by the statements that append them: a page's
+    # `movements { totalCount }` then costs the same whatever the history.
+    movement_count: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
 
     environment: Mapped[Environment] = relationship(lazy="raise")
 

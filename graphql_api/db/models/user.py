@@ -29,7 +29,8 @@ class User(IdMixin, TimestampMixin, Base):
 
     # Stored lower-cased; uniqueness is therefore case-insensitive.
     email: Mapped[str] = mapped_column(String(255), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(100))
+    # Never read by the hot read paths (graphql_api.db.reads skips `secret` columns).
+    password_hash: Mapped[str] = mapped_column(String(100), info={"secret": True})
     role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
