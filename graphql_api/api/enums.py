@@ -1,43 +1,23 @@
-"""GraphQL enums. Each mirrors a model enum member for member (a test checks it), so
-conversion is by name: `models.Role[gql_role.name]`."""
+"""GraphQL enums of the domains; each mirrors a model enum member for member (`@mirrors`)."""
 
 from __future__ import annotations
 
 import enum
-from typing import TypeVar
 
 import strawberry
 
-E = TypeVar("E", bound=enum.Enum)
+from graphql_api.api.core.enums import Role, SortDirection, mirrors, to_api, to_model
+from graphql_api.db import models
 
 
-def to_model(value: enum.Enum, model_enum: type[E]) -> E:
-    return model_enum[value.name]
-
-
-def to_api(value: enum.Enum, api_enum: type[E]) -> E:
-    return api_enum[value.name]
-
-
-@strawberry.enum(description="What a user may do; see the README's permission table.")
-class Role(enum.Enum):
-    STUDENT = strawberry.enum_value("STUDENT", description="Trainee: first stage of the daily check of the home room.")
-    INSTRUCTOR = strawberry.enum_value(
-        "INSTRUCTOR", description="Teacher: reviews checks, requests loans, manages own schedules."
-    )
-    SUPERVISOR = strawberry.enum_value(
-        "SUPERVISOR", description="Approves checks and manages items and maintenance in the center."
-    )
-    ADMIN = strawberry.enum_value("ADMIN", description="Warehouse administrator: manages one warehouse and its loans.")
-    ADMIN_GENERAL = strawberry.enum_value("ADMIN_GENERAL", description="System-wide administrator.")
-
-
+@mirrors(models.Language)
 @strawberry.enum(description="Language of messages, notifications and reports.")
 class Language(enum.Enum):
     ES = strawberry.enum_value("ES", description="Spanish (default).")
     EN = strawberry.enum_value("EN", description="English.")
 
 
+@mirrors(models.Theme)
 @strawberry.enum(description="Colour theme preferred by the user in the clients.")
 class Theme(enum.Enum):
     LIGHT = strawberry.enum_value("LIGHT", description="Light theme.")
@@ -45,6 +25,7 @@ class Theme(enum.Enum):
     SYSTEM = strawberry.enum_value("SYSTEM", description="Follow the device setting.")
 
 
+@mirrors(models.ItemCategory)
 @strawberry.enum(description="Kind of equipment.")
 class ItemCategory(enum.Enum):
     COMPUTER = strawberry.enum_value("COMPUTER", description="Desktop or laptop computer.")
@@ -58,18 +39,21 @@ class ItemCategory(enum.Enum):
     OTHER = strawberry.enum_value("OTHER", description="Anything else.")
 
 
+@mirrors(models.ItemType)
 @strawberry.enum(description="Whether an item row is one unit or a group of identical units.")
 class ItemType(enum.Enum):
     INDIVIDUAL = strawberry.enum_value("INDIVIDUAL", description="One serial-numbered unit (quantity 1).")
     GROUP = strawberry.enum_value("GROUP", description="N identical units counted together.")
 
 
+@mirrors(models.ItemStatus)
 @strawberry.enum(description="Lifecycle of an item. Items are retired, never deleted.")
 class ItemStatus(enum.Enum):
     ACTIVE = strawberry.enum_value("ACTIVE", description="In service.")
     RETIRED = strawberry.enum_value("RETIRED", description="Out of service for good; history is kept.")
 
 
+@mirrors(models.ItemCondition)
 @strawberry.enum(description="Display condition, computed from the unit buckets (never stored).")
 class ItemCondition(enum.Enum):
     AVAILABLE = strawberry.enum_value("AVAILABLE", description="Every unit is available.")
@@ -80,6 +64,7 @@ class ItemCondition(enum.Enum):
     PARTIAL = strawberry.enum_value("PARTIAL", description="A mix of available and unavailable units.")
 
 
+@mirrors(models.MovementReason)
 @strawberry.enum(description="Why a stock movement happened.")
 class MovementReason(enum.Enum):
     INITIAL = strawberry.enum_value("INITIAL", description="Stock registered when the item was created.")
@@ -96,6 +81,7 @@ class MovementReason(enum.Enum):
     RETIRE = strawberry.enum_value("RETIRE", description="The item was retired.")
 
 
+@mirrors(models.AuditOutcome)
 @strawberry.enum(description="How an audited operation ended.")
 class AuditOutcome(enum.Enum):
     SUCCESS = strawberry.enum_value("SUCCESS", description="The operation succeeded and its changes were committed.")
@@ -103,7 +89,17 @@ class AuditOutcome(enum.Enum):
     DENIED = strawberry.enum_value("DENIED", description="The caller was not allowed to run the operation.")
 
 
-@strawberry.enum(description="Sort direction.")
-class SortDirection(enum.Enum):
-    ASC = strawberry.enum_value("ASC", description="Ascending.")
-    DESC = strawberry.enum_value("DESC", description="Descending.")
+__all__ = [
+    "AuditOutcome",
+    "ItemCategory",
+    "ItemCondition",
+    "ItemStatus",
+    "ItemType",
+    "Language",
+    "MovementReason",
+    "Role",
+    "SortDirection",
+    "Theme",
+    "to_api",
+    "to_model",
+]

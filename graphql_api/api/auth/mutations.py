@@ -15,7 +15,7 @@ from graphql_api.api.core.errors import (
     PermissionDeniedError,
     ValidationError,
 )
-from graphql_api.api.core.lists import present
+from graphql_api.api.core.inputs import values
 from graphql_api.api.core.mutation import mutation
 from graphql_api.api.enums import Language, Theme, to_model
 from graphql_api.api.users.types import User, UserSettings
@@ -157,6 +157,7 @@ class AuthMutation:
             ficha=input.ficha,
             language=to_model(input.language, models.Language) if input.language else None,
         )
+        await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 
     @mutation(description="Sign in with e-mail and password. Failed attempts are throttled per account and per IP.")
@@ -168,6 +169,7 @@ class AuthMutation:
             password=input.password,
             client_ip=info.context.meta.client_ip,
         )
+        await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 
     @mutation(
@@ -179,6 +181,7 @@ class AuthMutation:
             info.context.settings,
             refresh_token=input.refresh_token,
         )
+        await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 
     @mutation(description="Sign out this session or every session.", permission=permissions.authenticated())
@@ -193,18 +196,9 @@ class AuthMutation:
 
     @mutation(description="Edit the caller's own profile.", permission=permissions.authenticated())
     async def update_me(self, info: Info, input: UpdateMeInput) -> UpdateMeResult:
-        changes = present(
-            input,
-            {
-                "first_name": "firstName",
-                "last_name": "lastName",
-                "phone": "phone",
-                "program": "program",
-                "ficha": "ficha",
-                "avatar_url": "avatarUrl",
-            },
+        row = await auth.update_me(
+            info.context.require_session(), info.context.require_principal(), changes=values(input)
         )
-        row = await auth.update_me(info.context.require_session(), info.context.require_principal(), changes=changes)
         return MePayload(user=User.from_model(row))
 
     @mutation(
@@ -219,27 +213,15 @@ class AuthMutation:
             current_password=input.current_password,
             new_password=input.new_password,
         )
+        await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 
     @mutation(description="Change the caller's preferences.", permission=permissions.authenticated())
     async def update_my_settings(self, info: Info, input: UpdateMySettingsInput) -> UpdateMySettingsResult:
-        changes = present(
-            input,
-            {
-                "timezone": "timezone",
-                "notify_in_app": "notify_in_app",
-                "notify_email": "notify_email",
-                "notify_push": "notify_push",
-            },
-        )
-        if input.language is not None:
-            changes["language"] = to_model(input.language.value, models.Language)
-        if input.theme is not None:
-            changes["theme"] = to_model(input.theme.value, models.Theme)
         row = await auth.update_settings(
             info.context.require_session(),
             info.context.settings,
             info.context.require_principal(),
-            changes=changes,
+            changes=values(input),
         )
         return SettingsPayload(settings=UserSettings.from_model(row))

@@ -19,6 +19,7 @@ from starlette.websockets import WebSocket
 
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.pagination import BigPageSlot
+from graphql_api.auth import tokens
 from graphql_api.auth.scope import Principal
 from graphql_api.auth.tokens import AccessClaims
 from graphql_api.services.audit import RequestMeta
@@ -44,10 +45,11 @@ class Context:
     auth_error: BaseException | None = None
     # The mutation's transaction while a mutation resolver runs.
     session: AsyncSession | None = None
+    # The caller's user row (a `reads` row), loaded with the principal.
+    principal_row: Any = None
     # Set by strawberry from the WebSocket `connection_init` payload.
     connection_params: object = None
     _authenticated: asyncio.Future[Principal | None] | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
     # The request's turn for big pages (pagination.BIG_PAGES_AT_ONCE), released when it ends.
     big_pages: BigPageSlot = field(default_factory=BigPageSlot)
 
@@ -85,11 +87,20 @@ class Context:
             return None
         principal, user = found
         self.principal = principal
+        self.principal_row = user
         if principal.language:
             self.language = principal.language
-        # `me` and `createdBy`-style fields need no second statement for the caller's row.
-        self.loaders.prime_many("user_by_id", [user])
         return principal
+
+    async def sign_in(self, access_token: str) -> None:
+        """Go on as the user of a token this request has just issued (login, register,
+        refresh): the rest of the request sees what that user may see."""
+        self.claims = tokens.decode_access_token(self.settings, access_token)
+        self._authenticated = None
+        self.principal = None
+        self.principal_row = None
+        self.loaders.clear()
+        await self.authenticate()
 
     def require_principal(self) -> Principal:
         # Permissions run before resolvers, so this only fails on a missing permission.

@@ -90,6 +90,12 @@ class Documents(SchemaExtension):
 
 
 MAX_CACHED_DOCUMENTS = 1000
+# The schema extensions `Schema.execute_prepared` accounts for, by class name, and how.
+DIRECT_PATH_EXTENSIONS = {
+    "ErrorCodes": "its on_operation error rewriting is format_error, which execute_prepared applies",
+    "Documents": "parses and validates on a document's first request, which goes through strawberry",
+    "DisableIntrospection": "adds a validation rule, applied on a document's first request",
+}
 _CHECKED: dict[tuple[str, tuple[type[ASTValidationRule], ...]], _Checked] = {}
 
 
@@ -113,14 +119,27 @@ class Schema(strawberry.Schema):
     first request of a document, invalid documents, batches, GET, subscriptions) goes through
     strawberry as before. Responses are the same either way (tests/test_prepared.py).
 
-    The direct path runs no schema-extension hooks: today's extensions only parse, validate
-    (done on a document's first request) and format errors (`format_error` here). A new
-    extension with per-request hooks must be mirrored in `execute_prepared`.
+    The direct path runs no schema-extension hooks, so it serves a schema only when every
+    extension is one it accounts for (`DIRECT_PATH_EXTENSIONS`); with any other, every request
+    goes through strawberry and `direct_path_problems` says why (a test fails on it).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._prepared: dict[str, Prepared] = {}
+        # The types `node(id:)` may return (set by the schema builder from the domains).
+        self.node_types: frozenset[type] = frozenset()
+        self._direct = not self.direct_path_problems()
+
+    def direct_path_problems(self) -> list[str]:
+        """Why `execute_prepared` may not serve this schema; empty when it may."""
+        return [
+            f"schema extension {name} is unknown to the direct path (Schema.execute_prepared runs no extension "
+            "hooks): mirror what its hooks do in execute_prepared, then add it to DIRECT_PATH_EXTENSIONS in "
+            "graphql_api/api/core/execution.py with a note saying how"
+            for name in (getattr(extension, "__name__", repr(extension)) for extension in self.extensions)
+            if name not in DIRECT_PATH_EXTENSIONS
+        ]
 
     def remember(self, query: str, document: DocumentNode) -> None:
         if query in self._prepared:
@@ -140,6 +159,8 @@ class Schema(strawberry.Schema):
 
     def prepared(self, query: str, operation_name: str | None) -> DocumentNode | None:
         """The checked document when `operation_name` picks a query or mutation in it."""
+        if not self._direct:
+            return None
         entry = self._prepared.get(query)
         if entry is None:
             return None

@@ -47,6 +47,9 @@ class TransactionalMutation(FieldExtension):
         session: AsyncSession | None = None
         try:
             async with context.db.transaction() as session:
+                # What loaders hold from before may be stale once this transaction writes;
+                # loads made inside it see its writes (and are forgotten if it rolls back).
+                context.loaders.clear()
                 # The caller is loaded in the transaction, as its first statement (the
                 # permission check below then finds it done).
                 await context.authenticate()
@@ -64,6 +67,7 @@ class TransactionalMutation(FieldExtension):
                 )
             callbacks = commit_callbacks(session)
         except Exception as error:
+            context.loaders.clear()
             await self._record_failure(context, session, operation, error, started)
             raise
         finally:
@@ -93,6 +97,7 @@ class TransactionalMutation(FieldExtension):
         else:
             outcome, code = AuditOutcome.FAILURE, "INTERNAL"
         effects = failure_effects(failed_session) if failed_session is not None else []
+        targets = audit.targets(failed_session) if failed_session is not None else []
         actor = _actor(context, failed_session)
         try:
             async with context.db.transaction() as session:
@@ -106,6 +111,7 @@ class TransactionalMutation(FieldExtension):
                     actor=actor,
                     meta=context.meta,
                     duration_ms=_elapsed_ms(started),
+                    changes=targets,
                     error_code=code,
                 )
         except Exception:
@@ -114,7 +120,7 @@ class TransactionalMutation(FieldExtension):
 
 def _reset_unit_of_work(session: AsyncSession) -> None:
     # The session lives for the whole request; each mutation starts with clean bookkeeping.
-    for key in (audit.CHANGES_KEY, audit.ACTOR_KEY, *unit_of_work.KEYS):
+    for key in (audit.CHANGES_KEY, audit.ACTOR_KEY, audit.TARGET_KEY, *unit_of_work.KEYS):
         session.info.pop(key, None)
 
 

@@ -18,7 +18,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
 
 from graphql_api.api.core.context import Info
-from graphql_api.api.enums import Role
+from graphql_api.api.core.enums import Role
 from graphql_api.db.engine import is_db_unavailable
 from graphql_api.db.models import Role as ModelRole
 from graphql_api.i18n import translate

@@ -144,7 +144,7 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=None,  # type: ignore[arg-type]  # set just below; it needs the context
             claims=tokens.decode_access_token(self.settings, token) if token else None,
         )
-        context.loaders = Loaders(context)
+        context.loaders = Loaders(db, lambda: (context.principal, context.principal_row))
         context.loaders.activate()
         context.big_pages.activate()
         request.state.graphql_context = context

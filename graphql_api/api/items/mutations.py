@@ -11,20 +11,20 @@ import strawberry
 from graphql_api.api.core import permissions
 from graphql_api.api.core.context import Info
 from graphql_api.api.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationError
-from graphql_api.api.core.lists import present
+from graphql_api.api.core.inputs import ref, values
 from graphql_api.api.core.mutation import mutation
-from graphql_api.api.core.relay import require_id
-from graphql_api.api.enums import ItemCategory, ItemType, MovementReason, to_model
+from graphql_api.api.enums import ItemCategory, ItemType, MovementReason
 from graphql_api.api.items.types import InventoryItem, InventoryMovement
 from graphql_api.db import models
 from graphql_api.services import items
+from graphql_api.services.ledger import StockDelta
 
 MANAGERS = permissions.roles(models.Role.SUPERVISOR, models.Role.ADMIN, models.Role.ADMIN_GENERAL)
 
 
 @strawberry.input(description="A new item and its initial stock.")
 class CreateItemInput:
-    environment_id: strawberry.ID = strawberry.field(description="Environment that owns it.")
+    environment_id: strawberry.ID = ref("Environment", description="Environment that owns it.")
     name: str = strawberry.field(description="Display name (max 100).")
     internal_code: str = strawberry.field(description="Unique inventory code (max 50).")
     category: ItemCategory = strawberry.field(description="Kind of equipment.")
@@ -44,7 +44,7 @@ class CreateItemInput:
 
 @strawberry.input(description="Changes to an item's description; quantities change only with adjustItemStock.")
 class UpdateItemInput:
-    id: strawberry.ID = strawberry.field(description="The item.")
+    id: strawberry.ID = ref("InventoryItem", description="The item.")
     name: strawberry.Maybe[str] = strawberry.field(description="New name.")
     internal_code: strawberry.Maybe[str] = strawberry.field(description="New unique internal code.")
     serial_number: strawberry.Maybe[str | None] = strawberry.field(description="New serial; null clears it.")
@@ -60,7 +60,7 @@ class UpdateItemInput:
 
 @strawberry.input(description="Retire an item for good; its history stays.")
 class RetireItemInput:
-    id: strawberry.ID = strawberry.field(description="The item.")
+    id: strawberry.ID = ref("InventoryItem", description="The item.")
     note: str | None = strawberry.field(default=None, description="Why it is retired.")
 
 
@@ -73,7 +73,7 @@ class StockDeltaInput:
 
 @strawberry.input(description="A manual stock change, applied only if the quantity is still `expectedQuantity`.")
 class AdjustItemStockInput:
-    item_id: strawberry.ID = strawberry.field(description="The item.")
+    item_id: strawberry.ID = ref("InventoryItem", description="The item.")
     expected_quantity: int = strawberry.field(
         description="The quantity the caller saw; a different current value is a ConflictError."
     )
@@ -102,56 +102,20 @@ AdjustItemStockResult = Annotated[
     strawberry.union("AdjustItemStockResult", description="The new stock, or why it was not applied."),
 ]
 
-_DESCRIPTIVE = {
-    "name": "name",
-    "internal_code": "internal_code",
-    "serial_number": "serial_number",
-    "brand": "brand",
-    "model": "model",
-    "purchase_date": "purchase_date",
-    "warranty_expiry": "warranty_expiry",
-    "next_maintenance_date": "next_maintenance_date",
-    "image_url": "image_url",
-    "notes": "notes",
-}
-
 
 @strawberry.type
 class ItemMutation:
     @mutation(description="Register an item with its initial stock (INITIAL movement).", permission=MANAGERS)
     async def create_item(self, info: Info, input: CreateItemInput) -> ItemResult:
-        row = await items.create_item(
-            info.context.require_session(),
-            info.context.require_principal(),
-            environment_id=require_id(input.environment_id, "Environment", "environmentId"),
-            item_type=to_model(input.item_type, models.ItemType),
-            category=to_model(input.category, models.ItemCategory),
-            quantity=input.quantity,
-            quantity_damaged=input.quantity_damaged,
-            quantity_missing=input.quantity_missing,
-            name=input.name,
-            internal_code=input.internal_code,
-            serial_number=input.serial_number,
-            brand=input.brand,
-            model=input.model,
-            purchase_date=input.purchase_date,
-            warranty_expiry=input.warranty_expiry,
-            next_maintenance_date=input.next_maintenance_date,
-            image_url=input.image_url,
-            notes=input.notes,
-        )
+        context = info.context
+        row = await items.create_item(context.require_session(), context.require_principal(), **values(input))
         return ItemPayload(item=InventoryItem.from_model(row))
 
     @mutation(description="Edit an item's descriptive fields.", permission=MANAGERS)
     async def update_item(self, info: Info, input: UpdateItemInput) -> ItemResult:
-        changes = present(input, _DESCRIPTIVE)
-        if input.category is not None:
-            changes["category"] = to_model(input.category.value, models.ItemCategory)
+        changes, context = values(input), info.context
         row = await items.update_item(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.id, "InventoryItem", "id"),
-            changes=changes,
+            context.require_session(), context.require_principal(), changes.pop("id"), changes=changes
         )
         return ItemPayload(item=InventoryItem.from_model(row))
 
@@ -159,11 +123,9 @@ class ItemMutation:
         description="Retire an item (never deleted; units on loan or in maintenance must be back).", permission=MANAGERS
     )
     async def retire_item(self, info: Info, input: RetireItemInput) -> ItemResult:
+        given, context = values(input), info.context
         row = await items.retire_item(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.id, "InventoryItem", "id"),
-            note=input.note,
+            context.require_session(), context.require_principal(), given["id"], note=given["note"]
         )
         return ItemPayload(item=InventoryItem.from_model(row))
 
@@ -172,16 +134,15 @@ class ItemMutation:
         permission=MANAGERS,
     )
     async def adjust_item_stock(self, info: Info, input: AdjustItemStockInput) -> AdjustItemStockResult:
+        given, context = values(input), info.context
         row, movement = await items.adjust_item_stock(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.item_id, "InventoryItem", "itemId"),
-            expected_quantity=input.expected_quantity,
-            delta=items.StockDelta(
-                quantity=input.delta.quantity, damaged=input.delta.damaged, missing=input.delta.missing
-            ),
-            reason=to_model(input.reason, models.MovementReason),
-            note=input.note,
+            context.require_session(),
+            context.require_principal(),
+            given["item_id"],
+            expected_quantity=given["expected_quantity"],
+            delta=StockDelta(**values(input.delta)),
+            reason=given["reason"],
+            note=given["note"],
         )
         return AdjustItemStockPayload(
             item=InventoryItem.from_model(row), movement=InventoryMovement.from_model(movement)

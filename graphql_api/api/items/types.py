@@ -6,12 +6,14 @@ from datetime import date, datetime
 
 import strawberry
 
-from graphql_api.api.core.context import Info
-from graphql_api.api.core.loaders import child_connection, related
-from graphql_api.api.core.pagination import NOT_GIVEN, After, Before, Connection, First, Last, PageArgs, when_loaded
-from graphql_api.api.core.relay import Node, encode_id, required
-from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason, to_api
+from graphql_api.api.core.lists import children_field
+from graphql_api.api.core.relay import Node
+from graphql_api.api.core.types import ModelObject, Relation, model_type
+from graphql_api.api.enums import ItemCategory, ItemCondition, ItemStatus, ItemType, MovementReason
+from graphql_api.api.items.loaders import ITEM_BY_ID, MOVEMENT_BY_ID, MOVEMENTS_OF_ITEM
+from graphql_api.api.organization.loaders import ENVIRONMENT_BY_ID
 from graphql_api.api.organization.types import Environment
+from graphql_api.api.users.loaders import USER_BY_ID
 from graphql_api.api.users.types import User
 from graphql_api.db import models
 
@@ -32,8 +34,14 @@ def condition_of(row: models.InventoryItem) -> ItemCondition:
     return ItemCondition.PARTIAL
 
 
-@strawberry.type(description="A piece of equipment (one unit) or a group of identical units in an environment.")
-class InventoryItem(Node):
+@model_type(
+    models.InventoryItem,
+    loader=ITEM_BY_ID,
+    description="A piece of equipment (one unit) or a group of identical units in an environment.",
+    computed={"condition": condition_of},
+    related={"environment": Relation(ENVIRONMENT_BY_ID, "environment_id", lambda: Environment)},
+)
+class InventoryItem(Node, ModelObject):
     _model: strawberry.Private[models.InventoryItem]
     name: str = strawberry.field(description="Display name.")
     internal_code: str = strawberry.field(description="Unique inventory code.")
@@ -59,64 +67,22 @@ class InventoryItem(Node):
     retired_at: datetime | None = strawberry.field(description="When the item was retired.")
     created_at: datetime = strawberry.field(description="When the item was registered.")
     updated_at: datetime = strawberry.field(description="Last change of any field or quantity.")
-    # A plain field (no resolver): the Environment, or a Deferred of it (loaders.related).
     environment: Environment = strawberry.field(description="The environment holding the item.")
-
-    @classmethod
-    def from_model(cls, row: models.InventoryItem) -> InventoryItem:
-        return cls(
-            _model=row,
-            id=encode_id("InventoryItem", row.id),
-            name=row.name,
-            internal_code=row.internal_code,
-            serial_number=row.serial_number,
-            category=to_api(row.category, ItemCategory),
-            item_type=to_api(row.item_type, ItemType),
-            status=to_api(row.status, ItemStatus),
-            condition=condition_of(row),
-            brand=row.brand,
-            model=row.model,
-            purchase_date=row.purchase_date,
-            warranty_expiry=row.warranty_expiry,
-            last_maintenance_date=row.last_maintenance_date,
-            next_maintenance_date=row.next_maintenance_date,
-            image_url=row.image_url,
-            notes=row.notes,
-            quantity=row.quantity,
-            quantity_damaged=row.quantity_damaged,
-            quantity_missing=row.quantity_missing,
-            quantity_in_maintenance=row.quantity_in_maintenance,
-            quantity_on_loan=row.quantity_on_loan,
-            quantity_available=row.quantity_available,
-            retired_at=row.retired_at,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            environment=related("environment_by_id", row.environment_id, Environment.from_model),
-        )
-
-    @strawberry.field(description="Stock movements of this item, newest first.")
-    def movements(
-        self,
-        info: Info,
-        first: First = NOT_GIVEN,
-        after: After = NOT_GIVEN,
-        last: Last = NOT_GIVEN,
-        before: Before = NOT_GIVEN,
-    ) -> Connection[InventoryMovement]:
-        loaders = info.context.loaders
-        return child_connection(
-            loaders.movement_pages_by_item,
-            loaders.movement_count_by_item,
-            self._model.id,
-            PageArgs(first, after, last, before),
-            InventoryMovement.from_model,
-            info.context.settings.max_page_size,
-            known_total=loaders.known("movement_count_by_item", self._model.id),
-        )
+    movements = children_field(
+        MOVEMENTS_OF_ITEM, "InventoryMovement", __name__, description="Stock movements of this item, newest first."
+    )
 
 
-@strawberry.type(description="One entry of the append-only stock ledger: how an item's quantities changed and why.")
-class InventoryMovement(Node):
+@model_type(
+    models.InventoryMovement,
+    loader=MOVEMENT_BY_ID,
+    description="One entry of the append-only stock ledger: how an item's quantities changed and why.",
+    related={
+        "item": Relation(ITEM_BY_ID, "item_id", lambda: InventoryItem),
+        "actor": Relation(USER_BY_ID, "actor_id", lambda: User, required=False),
+    },
+)
+class InventoryMovement(Node, ModelObject):
     _model: strawberry.Private[models.InventoryMovement]
     reason: MovementReason = strawberry.field(description="Why the stock changed.")
     delta_quantity: int = strawberry.field(description="Change of the owned quantity.")
@@ -127,31 +93,5 @@ class InventoryMovement(Node):
     quantity_after: int = strawberry.field(description="The item's quantity after this movement.")
     note: str | None = strawberry.field(description="Free text from the actor.")
     created_at: datetime = strawberry.field(description="When it happened.")
-
-    @classmethod
-    def from_model(cls, row: models.InventoryMovement) -> InventoryMovement:
-        return cls(
-            _model=row,
-            id=encode_id("InventoryMovement", row.id),
-            reason=to_api(row.reason, MovementReason),
-            delta_quantity=row.delta_quantity,
-            delta_damaged=row.delta_damaged,
-            delta_missing=row.delta_missing,
-            delta_in_maintenance=row.delta_in_maintenance,
-            delta_on_loan=row.delta_on_loan,
-            quantity_after=row.quantity_after,
-            note=row.note,
-            created_at=row.created_at,
-        )
-
-    @strawberry.field(description="The item that moved.")
-    def item(self, info: Info) -> InventoryItem:
-        row = info.context.loaders.item_by_id.load(self._model.item_id)
-        return when_loaded(row, lambda found: InventoryItem.from_model(required(found)))  # type: ignore[return-value]
-
-    @strawberry.field(description="Who caused it, if visible to the caller.")
-    def actor(self, info: Info) -> User | None:
-        if self._model.actor_id is None:
-            return None
-        row = info.context.loaders.user_by_id.load(self._model.actor_id)
-        return when_loaded(row, lambda found: User.from_model(found) if found else None)  # type: ignore[return-value]
+    item: InventoryItem = strawberry.field(description="The item that moved.")
+    actor: User | None = strawberry.field(description="Who caused it, if visible to the caller.")

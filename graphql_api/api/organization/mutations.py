@@ -9,9 +9,8 @@ import strawberry
 from graphql_api.api.core import permissions
 from graphql_api.api.core.context import Info
 from graphql_api.api.core.errors import ConflictError, NotFoundError, ValidationError
-from graphql_api.api.core.lists import present
+from graphql_api.api.core.inputs import ref, values
 from graphql_api.api.core.mutation import mutation
-from graphql_api.api.core.relay import require_id
 from graphql_api.api.organization.types import Center, Environment
 from graphql_api.db.models import Role
 from graphql_api.services import organization
@@ -29,7 +28,7 @@ class CreateCenterInput:
 
 @strawberry.input(description="Changes to a center; omitted fields stay as they are.")
 class UpdateCenterInput:
-    id: strawberry.ID = strawberry.field(description="The center.")
+    id: strawberry.ID = ref("Center", description="The center.")
     name: strawberry.Maybe[str] = strawberry.field(description="New name.")
     code: strawberry.Maybe[str] = strawberry.field(description="New unique code.")
     location: strawberry.Maybe[str] = strawberry.field(description="New location.")
@@ -38,7 +37,7 @@ class UpdateCenterInput:
 
 @strawberry.input(description="Identifies a center.")
 class CenterIdInput:
-    id: strawberry.ID = strawberry.field(description="The center.")
+    id: strawberry.ID = ref("Center", description="The center.")
 
 
 @strawberry.type(description="The center after the change.")
@@ -54,7 +53,7 @@ CenterResult = Annotated[
 
 @strawberry.input(description="A new environment (room or warehouse).")
 class CreateEnvironmentInput:
-    center_id: strawberry.ID = strawberry.field(description="The center it belongs to.")
+    center_id: strawberry.ID = ref("Center", description="The center it belongs to.")
     name: str = strawberry.field(description="Display name (max 100).")
     code: str = strawberry.field(description="Unique short code (max 30).")
     location: str = strawberry.field(description="Building, floor, room (max 200).")
@@ -65,8 +64,8 @@ class CreateEnvironmentInput:
 
 @strawberry.input(description="Changes to an environment; omitted fields stay as they are.")
 class UpdateEnvironmentInput:
-    id: strawberry.ID = strawberry.field(description="The environment.")
-    center_id: strawberry.Maybe[strawberry.ID] = strawberry.field(description="Move to another center.")
+    id: strawberry.ID = ref("Environment", description="The environment.")
+    center_id: strawberry.Maybe[strawberry.ID] = ref("Center", description="Move to another center.")
     name: strawberry.Maybe[str] = strawberry.field(description="New name.")
     code: strawberry.Maybe[str] = strawberry.field(description="New unique code.")
     location: strawberry.Maybe[str] = strawberry.field(description="New location.")
@@ -77,7 +76,7 @@ class UpdateEnvironmentInput:
 
 @strawberry.input(description="Identifies an environment.")
 class EnvironmentIdInput:
-    id: strawberry.ID = strawberry.field(description="The environment.")
+    id: strawberry.ID = ref("Environment", description="The environment.")
 
 
 @strawberry.type(description="The environment after the change.")
@@ -90,87 +89,47 @@ EnvironmentResult = Annotated[
     strawberry.union("EnvironmentResult", description="An environment, or why the change failed."),
 ]
 
-_CENTER_FIELDS = {"name": "name", "code": "code", "location": "location", "description": "description"}
-_ENVIRONMENT_FIELDS = {
-    "name": "name",
-    "code": "code",
-    "location": "location",
-    "capacity": "capacity",
-    "is_warehouse": "is_warehouse",
-    "description": "description",
-}
-
 
 @strawberry.type
 class OrganizationMutation:
     @mutation(description="Create a training center.", permission=ADMIN_ONLY)
     async def create_center(self, info: Info, input: CreateCenterInput) -> CenterResult:
-        row = await organization.create_center(
-            info.context.require_session(),
-            name=input.name,
-            code=input.code,
-            location=input.location,
-            description=input.description,
-        )
+        row = await organization.create_center(info.context.require_session(), **values(input))
         return CenterPayload(center=Center.from_model(row))
 
     @mutation(description="Change a center's name, code, location or description.", permission=ADMIN_ONLY)
     async def update_center(self, info: Info, input: UpdateCenterInput) -> CenterResult:
-        row = await organization.update_center(
-            info.context.require_session(),
-            require_id(input.id, "Center", "id"),
-            **present(input, _CENTER_FIELDS),
-        )
+        changes = values(input)
+        row = await organization.update_center(info.context.require_session(), changes.pop("id"), **changes)
         return CenterPayload(center=Center.from_model(row))
 
     @mutation(description="Deactivate a center (it stays for history).", permission=ADMIN_ONLY)
     async def deactivate_center(self, info: Info, input: CenterIdInput) -> CenterResult:
-        row = await organization.set_center_active(
-            info.context.require_session(), require_id(input.id, "Center", "id"), False
-        )
+        row = await organization.set_center_active(info.context.require_session(), values(input)["id"], False)
         return CenterPayload(center=Center.from_model(row))
 
     @mutation(description="Reactivate a deactivated center.", permission=ADMIN_ONLY)
     async def activate_center(self, info: Info, input: CenterIdInput) -> CenterResult:
-        row = await organization.set_center_active(
-            info.context.require_session(), require_id(input.id, "Center", "id"), True
-        )
+        row = await organization.set_center_active(info.context.require_session(), values(input)["id"], True)
         return CenterPayload(center=Center.from_model(row))
 
     @mutation(description="Create an environment (room or warehouse) in a center.", permission=ADMIN_ONLY)
     async def create_environment(self, info: Info, input: CreateEnvironmentInput) -> EnvironmentResult:
-        row = await organization.create_environment(
-            info.context.require_session(),
-            center_id=require_id(input.center_id, "Center", "centerId"),
-            name=input.name,
-            code=input.code,
-            location=input.location,
-            capacity=input.capacity,
-            is_warehouse=input.is_warehouse,
-            description=input.description,
-        )
+        row = await organization.create_environment(info.context.require_session(), **values(input))
         return EnvironmentPayload(environment=Environment.from_model(row))
 
     @mutation(description="Change an environment.", permission=ADMIN_ONLY)
     async def update_environment(self, info: Info, input: UpdateEnvironmentInput) -> EnvironmentResult:
-        changes = present(input, _ENVIRONMENT_FIELDS)
-        if input.center_id is not None:
-            changes["center_id"] = require_id(input.center_id.value, "Center", "centerId")
-        row = await organization.update_environment(
-            info.context.require_session(), require_id(input.id, "Environment", "id"), **changes
-        )
+        changes = values(input)
+        row = await organization.update_environment(info.context.require_session(), changes.pop("id"), **changes)
         return EnvironmentPayload(environment=Environment.from_model(row))
 
     @mutation(description="Deactivate an environment (it stays for history).", permission=ADMIN_ONLY)
     async def deactivate_environment(self, info: Info, input: EnvironmentIdInput) -> EnvironmentResult:
-        row = await organization.set_environment_active(
-            info.context.require_session(), require_id(input.id, "Environment", "id"), False
-        )
+        row = await organization.set_environment_active(info.context.require_session(), values(input)["id"], False)
         return EnvironmentPayload(environment=Environment.from_model(row))
 
     @mutation(description="Reactivate a deactivated environment.", permission=ADMIN_ONLY)
     async def activate_environment(self, info: Info, input: EnvironmentIdInput) -> EnvironmentResult:
-        row = await organization.set_environment_active(
-            info.context.require_session(), require_id(input.id, "Environment", "id"), True
-        )
+        row = await organization.set_environment_active(info.context.require_session(), values(input)["id"], True)
         return EnvironmentPayload(environment=Environment.from_model(row))

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import strawberry
 
-from graphql_api.api.core.context import Info
-from graphql_api.api.core.loaders import related
-from graphql_api.api.core.pagination import NOT_GIVEN, After, Before, Connection, First, Last, PageArgs
-from graphql_api.api.core.relay import Node, encode_id
+from graphql_api.api.core.lists import children_field
+from graphql_api.api.core.relay import Node
+from graphql_api.api.core.types import ModelObject, Relation, model_type
+from graphql_api.api.organization.loaders import CENTER_BY_ID, ENVIRONMENT_BY_ID, ENVIRONMENTS_OF_CENTER
 from graphql_api.db import models
 
 
-@strawberry.type(description="A training center; it groups environments.")
-class Center(Node):
+@model_type(models.Center, loader=CENTER_BY_ID, description="A training center; it groups environments.")
+class Center(Node, ModelObject):
     _model: strawberry.Private[models.Center]
     name: str = strawberry.field(description="Display name.")
     code: str = strawberry.field(description="Short unique code, e.g. `CGMLTI`.")
@@ -24,43 +23,21 @@ class Center(Node):
     is_active: bool = strawberry.field(description="Inactive centers are kept for history.")
     created_at: datetime = strawberry.field(description="When the center was created.")
     updated_at: datetime = strawberry.field(description="Last change.")
-
-    @classmethod
-    def from_model(cls, row: models.Center) -> Center:
-        return cls(
-            _model=row,
-            id=encode_id("Center", row.id),
-            name=row.name,
-            code=row.code,
-            location=row.location,
-            description=row.description,
-            is_active=row.is_active,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
-    @strawberry.field(description="Environments of this center that the caller may see.")
-    async def environments(
-        self,
-        info: Info,
-        first: First = NOT_GIVEN,
-        after: After = NOT_GIVEN,
-        last: Last = NOT_GIVEN,
-        before: Before = NOT_GIVEN,
-    ) -> Connection[Environment]:
-        from graphql_api.api.organization.queries import environment_connection
-        from graphql_api.services.organization import EnvironmentFilter
-
-        return environment_connection(
-            info,
-            EnvironmentFilter(center_ids=[self._model.id]),
-            None,
-            PageArgs(first, after, last, before),
-        )
+    environments = children_field(
+        ENVIRONMENTS_OF_CENTER,
+        "Environment",
+        __name__,
+        description="Environments of this center that the caller may see.",
+    )
 
 
-@strawberry.type(description="A training room or a warehouse; every item belongs to one.")
-class Environment(Node):
+@model_type(
+    models.Environment,
+    loader=ENVIRONMENT_BY_ID,
+    description="A training room or a warehouse; every item belongs to one.",
+    related={"center": Relation(CENTER_BY_ID, "center_id", lambda: Center)},
+)
+class Environment(Node, ModelObject):
     _model: strawberry.Private[models.Environment]
     name: str = strawberry.field(description="Display name.")
     code: str = strawberry.field(description="Short unique code.")
@@ -71,26 +48,4 @@ class Environment(Node):
     is_active: bool = strawberry.field(description="Inactive environments are kept for history.")
     created_at: datetime = strawberry.field(description="When the environment was created.")
     updated_at: datetime = strawberry.field(description="Last change.")
-    # A plain field (no resolver): the Center, or a Deferred of it (loaders.related).
     center: Center = strawberry.field(description="The center this environment belongs to.")
-
-    @classmethod
-    def from_model(cls, row: models.Environment) -> Environment:
-        return cls(
-            _model=row,
-            id=encode_id("Environment", row.id),
-            name=row.name,
-            code=row.code,
-            location=row.location,
-            capacity=row.capacity,
-            description=row.description,
-            is_warehouse=row.is_warehouse,
-            is_active=row.is_active,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            center=related("center_by_id", row.center_id, Center.from_model),
-        )
-
-    @property
-    def pk(self) -> uuid.UUID:
-        return self._model.id

@@ -8,11 +8,10 @@ import strawberry
 
 from graphql_api.api.core import permissions
 from graphql_api.api.core.context import Info
+from graphql_api.api.core.enums import Role
 from graphql_api.api.core.errors import ConflictError, NotFoundError, ValidationError
-from graphql_api.api.core.lists import present
+from graphql_api.api.core.inputs import ref, values
 from graphql_api.api.core.mutation import mutation
-from graphql_api.api.core.relay import optional_id, require_id
-from graphql_api.api.enums import Role, to_model
 from graphql_api.api.users.types import User
 from graphql_api.db import models
 from graphql_api.services import users
@@ -27,8 +26,8 @@ class CreateUserInput:
     role: Role = strawberry.field(description="Role of the account.")
     first_name: str = strawberry.field(description="Given name.")
     last_name: str = strawberry.field(description="Family name.")
-    environment_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Home environment; required (a warehouse) for ADMIN."
+    environment_id: strawberry.ID | None = ref(
+        "Environment", default=None, description="Home environment; required (a warehouse) for ADMIN."
     )
     phone: str | None = strawberry.field(default=None, description="Phone number.")
     program: str | None = strawberry.field(default=None, description="Training programme.")
@@ -37,10 +36,10 @@ class CreateUserInput:
 
 @strawberry.input(description="Changes to a user; omitted fields stay as they are.")
 class UpdateUserInput:
-    id: strawberry.ID = strawberry.field(description="The user.")
+    id: strawberry.ID = ref("User", description="The user.")
     role: strawberry.Maybe[Role] = strawberry.field(description="New role (revokes the user's tokens).")
-    environment_id: strawberry.Maybe[strawberry.ID | None] = strawberry.field(
-        description="New home environment; null clears it (revokes tokens)."
+    environment_id: strawberry.Maybe[strawberry.ID | None] = ref(
+        "Environment", description="New home environment; null clears it (revokes tokens)."
     )
     first_name: strawberry.Maybe[str] = strawberry.field(description="New given name.")
     last_name: strawberry.Maybe[str] = strawberry.field(description="New family name.")
@@ -51,7 +50,7 @@ class UpdateUserInput:
 
 @strawberry.input(description="Identifies a user.")
 class UserIdInput:
-    id: strawberry.ID = strawberry.field(description="The user.")
+    id: strawberry.ID = ref("User", description="The user.")
 
 
 @strawberry.type(description="The user after the change.")
@@ -69,61 +68,30 @@ UserResult = Annotated[
 class UserMutation:
     @mutation(description="Create an account with any role.", permission=ADMIN_ONLY)
     async def create_user(self, info: Info, input: CreateUserInput) -> UserResult:
-        row = await users.create_user(
-            info.context.require_session(),
-            info.context.settings,
-            email=input.email,
-            password=input.password,
-            role=to_model(input.role, models.Role),
-            first_name=input.first_name,
-            last_name=input.last_name,
-            environment_id=optional_id(input.environment_id, "Environment", "environmentId"),
-            phone=input.phone,
-            program=input.program,
-            ficha=input.ficha,
-        )
+        row = await users.create_user(info.context.require_session(), info.context.settings, **values(input))
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Change a user's role, home environment or profile.", permission=ADMIN_ONLY)
     async def update_user(self, info: Info, input: UpdateUserInput) -> UserResult:
-        changes = present(
-            input,
-            {
-                "first_name": "first_name",
-                "last_name": "last_name",
-                "phone": "phone",
-                "program": "program",
-                "ficha": "ficha",
-            },
-        )
-        if input.role is not None:
-            changes["role"] = to_model(input.role.value, models.Role)
-        if input.environment_id is not None:
-            changes["environment_id"] = optional_id(input.environment_id.value, "Environment", "environmentId")
+        changes = values(input)
+        context = info.context
         row = await users.update_user(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.id, "User", "id"),
-            changes=changes,
+            context.require_session(), context.require_principal(), changes.pop("id"), changes=changes
         )
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Deactivate a user: sign-in is refused and every token is revoked.", permission=ADMIN_ONLY)
     async def deactivate_user(self, info: Info, input: UserIdInput) -> UserResult:
+        context = info.context
         row = await users.set_active(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.id, "User", "id"),
-            active=False,
+            context.require_session(), context.require_principal(), values(input)["id"], active=False
         )
         return UserPayload(user=User.from_model(row))
 
     @mutation(description="Reactivate a deactivated user.", permission=ADMIN_ONLY)
     async def activate_user(self, info: Info, input: UserIdInput) -> UserResult:
+        context = info.context
         row = await users.set_active(
-            info.context.require_session(),
-            info.context.require_principal(),
-            require_id(input.id, "User", "id"),
-            active=True,
+            context.require_session(), context.require_principal(), values(input)["id"], active=True
         )
         return UserPayload(user=User.from_model(row))

@@ -22,7 +22,7 @@ from graphql_api.api.core.pagination.arguments import (
 )
 from graphql_api.api.core.pagination.connections import Connection, Edge, PageInfo, connection
 from graphql_api.api.core.pagination.cursors import decode_cursor, encode_cursor
-from graphql_api.api.core.pagination.keyset import SortKey, keyset_condition, order_by
+from graphql_api.api.core.pagination.keyset import SortKey, keyset_condition, order_by, ordering_key
 from graphql_api.api.core.pagination.pacing import PACE_SECONDS, PACED_FROM, Paced, paced
 from graphql_api.api.core.pagination.pages import (
     Page,
@@ -81,6 +81,7 @@ __all__ = [
     "keyset_condition",
     "now_or_later",
     "order_by",
+    "ordering_key",
     "paced",
     "page_statement",
     "settled",

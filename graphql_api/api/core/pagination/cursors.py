@@ -6,13 +6,10 @@ import base64
 import binascii
 import uuid
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 from sqlalchemy.orm import InstrumentedAttribute
-
-if TYPE_CHECKING:
-    pass
 
 from graphql_api.api.core.pagination.arguments import bad_request
 from graphql_api.api.core.pagination.keyset import SortKey

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
-if TYPE_CHECKING:
-    pass
+from graphql_api.services.filtering import Ordering
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +36,16 @@ def keyset_condition(sort: SortKey, values: Sequence[Any], backward: bool) -> Co
 
 def order_by(sort: SortKey, backward: bool) -> list[Any]:
     return [column.desc() if descending != backward else column.asc() for column, descending in sort.columns]
+
+
+def ordering_key(ordering: Ordering, field: str | None = None, descending: bool | None = None) -> SortKey:
+    """The sort key of one of a list's declared orderings (by default, its default one); the
+    row id breaks ties, in the same direction."""
+    name = field or ordering.default
+    if descending is None:
+        descending = ordering.default_descending
+    id_column: Any = ordering.id_column
+    return SortKey(
+        f"{ordering.name.lower()}:{name}:{'DESC' if descending else 'ASC'}",
+        ((ordering.fields[name].column, descending), (id_column, descending)),
+    )

@@ -5,19 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, func, select
+from sqlalchemy import Row, Select, bindparam, func, select, true
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
-
-if TYPE_CHECKING:
-    pass
+from sqlalchemy.orm import InstrumentedAttribute
 
 from graphql_api.api.core.pagination.arguments import PageArgs
 from graphql_api.api.core.pagination.cursors import decode_cursor, encode_cursor
 from graphql_api.api.core.pagination.keyset import SortKey, keyset_condition, order_by
 from graphql_api.api.core.pagination.pacing import paced
+from graphql_api.db import reads
 
 RowT = TypeVar("RowT")
 A = TypeVar("A")
@@ -81,30 +80,35 @@ async def fetch_page(
 
 async def fetch_pages_by_parent(
     session: AsyncSession,
+    visible: Select[Any],
     model: Any,
     parent_column: InstrumentedAttribute[Any],
     parent_ids: Sequence[uuid.UUID],
-    conditions: Sequence[ColumnElement[bool]],
     sort: SortKey,
     args: PageArgs,
+    row_class: Callable[..., Any],
 ) -> dict[uuid.UUID, Page[Any]]:
-    """One page of children for each parent, in one statement (window function)."""
+    """One page of `visible`'s rows for each parent, in one statement: a LATERAL subquery per
+    parent, so each page is an index range however many children a parent has."""
     if args.limit == 0 or not parent_ids:
         return {parent: empty_page() for parent in parent_ids}
-    stmt = select(
-        model,
-        func.row_number().over(partition_by=parent_column, order_by=order_by(sort, args.backward)).label("position"),
-    ).where(parent_column.in_(parent_ids), *conditions)
-    if args.cursor is not None:
-        stmt = stmt.where(keyset_condition(sort, decode_cursor(sort, args.cursor), args.backward))
-    subquery = stmt.subquery()
-    row_alias = aliased(model, subquery)
-    ranked = (
-        select(row_alias)
-        .where(subquery.c.position <= args.limit + 1)
-        .order_by(subquery.c[parent_column.key], subquery.c.position)
+    parents = (
+        func.unnest(bindparam("parent_ids", list(parent_ids), type_=ARRAY(UUID(as_uuid=True))))
+        .table_valued("parent_id", with_ordinality="position")
+        .render_derived(name="parents")
     )
+    inner = visible.with_only_columns(*reads.model_columns(model)).where(parent_column == parents.c.parent_id)
+    if args.cursor is not None:
+        inner = inner.where(keyset_condition(sort, decode_cursor(sort, args.cursor), args.backward))
+    page = inner.order_by(*order_by(sort, args.backward)).limit(args.limit + 1).lateral("page")
+    outer_order = [
+        page.c[column.key].desc() if descending != args.backward else page.c[column.key].asc()
+        for column, descending in sort.columns
+    ]
+    stmt = select(page).select_from(parents).join(page, true()).order_by(parents.c.position, *outer_order)
     grouped: dict[uuid.UUID, list[Any]] = {parent: [] for parent in parent_ids}
-    for row in (await session.scalars(ranked)).all():
-        grouped[getattr(row, parent_column.key)].append(row)
+    key = parent_column.key
+    for row in (await session.execute(stmt)).all():
+        child = row_class(*row)
+        grouped[getattr(child, key)].append(child)
     return {parent: build_page(rows, sort, args) for parent, rows in grouped.items()}

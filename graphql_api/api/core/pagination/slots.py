@@ -7,10 +7,6 @@ import contextlib
 import weakref
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
 
 # How many requests with a big page a process works on at once. A request takes a slot with
 # its first big page, before the page is read, and keeps it until its response is out. Working

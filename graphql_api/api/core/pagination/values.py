@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Generator
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar, cast
-
-if TYPE_CHECKING:
-    pass
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 A = TypeVar("A")
 B = TypeVar("B")
