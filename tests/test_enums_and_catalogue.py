@@ -13,6 +13,7 @@ import pytest
 
 from graphql_api import errors
 from graphql_api.api import enums as api_enums
+from graphql_api.api.core import enums as core_enums
 from graphql_api.api.schema import build_schema
 from graphql_api.db.models import enums as model_enums
 from graphql_api.i18n import CATALOGUE, LANGUAGES, negotiate, translate
@@ -31,8 +32,16 @@ def _enums_defined_in(module: object) -> dict[str, type[enum.Enum]]:
     }
 
 
-API_ENUMS = _enums_defined_in(api_enums)
+# Every API enum that mirrors a model enum declares it with @mirrors; SortDirection is the kit's own.
+API_ENUMS = {api.__name__: api for api in core_enums.mirrored().values()} | {"SortDirection": core_enums.SortDirection}
 MODEL_ENUMS = _enums_defined_in(model_enums)
+
+
+def test_every_enum_of_the_api_modules_is_declared_as_a_mirror() -> None:
+    declared = set(_enums_defined_in(api_enums)) | set(_enums_defined_in(core_enums))
+    assert declared == set(API_ENUMS)
+    for model, api in core_enums.mirrored().items():
+        assert model.__name__ == api.__name__
 
 
 def test_both_enum_modules_are_found() -> None:
@@ -52,9 +61,9 @@ def test_api_enum_mirrors_model_enum_member_for_member(name: str) -> None:
     assert [m.name for m in api] == [m.name for m in model]
     assert [m.value for m in api] == [m.value for m in model]
     for member in model:
-        assert api_enums.to_model(api_enums.to_api(member, api), model) is member
+        assert core_enums.to_model(core_enums.to_api(member, api), model) is member
     for api_member in api:
-        assert api_enums.to_api(api_enums.to_model(api_member, model), api) is api_member
+        assert core_enums.to_api(core_enums.to_model(api_member, model), api) is api_member
 
 
 @pytest.mark.parametrize("name", sorted(API_ENUMS))

@@ -23,7 +23,7 @@ from tests.conftest import Factory, GraphQLClient, World, gid, make_settings
 
 
 def _blank(model: Any, value: Any) -> dict[str, Any]:
-    return dict.fromkeys((attr.key for attr in inspect(model).column_attrs), value)
+    return dict.fromkeys((column.key for column in reads.model_columns(model)), value)
 
 
 def test_row_class_has_the_model_columns_and_properties() -> None:
@@ -35,18 +35,28 @@ def test_row_class_has_the_model_columns_and_properties() -> None:
     assert user.full_name == "Ana Ruiz"
 
 
+def test_secret_columns_are_never_read() -> None:
+    """The authentication statement and the user loader read users without the password
+    hash: the reads path skips columns marked secret."""
+    assert "password_hash" in {attr.key for attr in inspect(models.User).column_attrs}
+    assert "password_hash" not in {column.key for column in reads.model_columns(models.User)}
+    assert "password_hash" not in reads.row_class(models.User).__slots__
+    from graphql_api.services.auth import _PRINCIPAL
+
+    assert "password_hash" not in _PRINCIPAL.compiled().sql
+
+
 async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory: Factory, world: World) -> None:
-    from graphql_api.api.core.loaders import ITEMS
-    from graphql_api.auth import scope
+    from graphql_api.api.items.loaders import ITEM_BY_ID
     from graphql_api.auth.scope import Principal
 
     item = world.items["aw"][0]
     everyone = Principal(uuid.uuid4(), models.Role.ADMIN_GENERAL, None, None, "es", 1)
-    compiled = ITEMS._prepared.compiled(scope.shape(everyone), everyone)
+    compiled = ITEM_BY_ID._statement.compiled(everyone)
     async with engine.connect() as connection:
         driver = (await connection.get_raw_connection()).driver_connection
         records = await reads.fetch(driver, compiled, {"ids": [item.id]})
-        [row] = reads.rows(records, compiled, ITEMS.row_class)
+        [row] = reads.rows(records, compiled, ITEM_BY_ID.row_class)
     assert row.id == item.id
     assert row.category is item.category
     assert row.status is models.ItemStatus.ACTIVE
@@ -55,7 +65,7 @@ async def test_raw_rows_convert_enums_like_the_orm(engine: AsyncEngine, factory:
 
 async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient, world: World) -> None:
     """Two students of different rooms share the compiled text; each sees only their room."""
-    from graphql_api.api.core.loaders import ITEMS
+    from graphql_api.api.items.loaders import ITEM_BY_ID
 
     mine, theirs = world.items["a1"][0], world.items["b1"][0]
     query = "query ($id: ID!) { node(id: $id) { id } }"
@@ -65,28 +75,28 @@ async def test_scoped_statements_are_compiled_once_per_shape(gql: GraphQLClient,
             data = await gql.data(query, {"id": gid("InventoryItem", item.id)}, token=actor)
             seen.append(data["node"] is not None)
     assert seen == [True, False, False, True]
-    shapes = [key for key in ITEMS._prepared._compiled if key[0] is models.Role.STUDENT]
+    shapes = [key for key in ITEM_BY_ID._statement._compiled if key[0][0] is models.Role.STUDENT]
     assert len(shapes) == 1
 
 
-async def test_movement_counts_are_compiled_once_per_shape_and_scoped(engine: AsyncEngine, world: World) -> None:
-    """The count statement is built for the caller's shape; each caller's own ids are its
-    parameters: two students of different rooms count only their room's movements."""
-    from graphql_api.api.core.loaders import MOVEMENT_COUNTS
+async def test_child_counts_are_compiled_once_per_shape_and_scoped(engine: AsyncEngine, world: World) -> None:
+    """A child count (environments per center) is built for the caller's shape; each caller's
+    own ids are its parameters: two students of different rooms count only their room."""
+    from graphql_api.api.organization.loaders import ENVIRONMENTS_OF_CENTER
     from graphql_api.auth import scope
 
-    mine, theirs = world.items["a1"][0], world.items["b1"][0]
+    counts = ENVIRONMENTS_OF_CENTER.counts
     counted = []
     for actor in (world.student, world.student_b):
         principal = actor.principal
-        compiled = MOVEMENT_COUNTS._prepared.compiled(scope.shape(principal), principal)
+        compiled = counts._statement.compiled(principal)
         async with engine.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
-            records = await reads.fetch(driver, compiled, {**scope.parameters(principal), "keys": [mine.id, theirs.id]})
+            keys = [world.center_a.id, world.center_b.id]
+            records = await reads.fetch(driver, compiled, {**scope.parameters(principal), "keys": keys})
         counted.append({parent: count for parent, count in records})  # noqa: C416
-    assert counted == [{mine.id: counted[0][mine.id]}, {theirs.id: counted[1][theirs.id]}]
-    assert min(counted[0][mine.id], counted[1][theirs.id]) >= 1  # the INITIAL movement at least
-    assert len([key for key in MOVEMENT_COUNTS._prepared._compiled if key[0] is models.Role.STUDENT]) == 1
+    assert counted == [{world.center_a.id: 1}, {world.center_b.id: 1}]
+    assert len([key for key in counts._statement._compiled if key[0][0] is models.Role.STUDENT]) == 1
 
 
 def test_verified_tokens_are_cached_but_expiry_is_checked_each_time(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -173,18 +183,6 @@ async def test_startup_objects_are_frozen_out_of_full_collections(settings: Sett
         gc.unfreeze()
 
 
-def test_statements_built_once_per_shape_are_built_for_a_caller_who_matches_nothing() -> None:
-    from graphql_api.auth import scope
-    from graphql_api.auth.scope import Principal
-
-    caller = Principal(uuid.uuid4(), models.Role.SUPERVISOR, uuid.uuid4(), uuid.uuid4(), "en", 3)
-    template = scope.template(caller)
-    assert scope.shape(template) == scope.shape(caller)
-    assert {template.id, template.environment_id, template.center_id} == {scope.NOBODY}
-    homeless = Principal(uuid.uuid4(), models.Role.STUDENT, None, None, "en", 1)
-    assert scope.shape(scope.template(homeless)) == scope.shape(homeless)
-
-
 async def test_stock_updates_of_two_admins_of_the_same_shape_stay_in_their_own_rooms(
     gql: GraphQLClient, world: World
 ) -> None:
@@ -227,15 +225,15 @@ fragment Counts on InventoryItem { movements(first: 2) { totalCount } alias: mov
 async def test_movement_counts_of_a_page_through_fragments_and_aliases(
     gql: GraphQLClient, world: World, count_statements: Any
 ) -> None:
-    """Every count of the page in one statement, right for each item, whether selected
-    directly, through fragments or under an alias."""
+    """Every count of the page, right for each item, whether selected directly, through
+    fragments or under an alias, costs no statement (the items keep their counts)."""
     with count_statements() as counted:
         data = await gql.data(FRAGMENT_PAGE, token=world.admin_general)
     nodes = [edge["node"] for edge in data["items"]["edges"]]
     assert len(nodes) == sum(len(items) for items in world.items.values())
     assert all(node["movements"]["totalCount"] == node["alias"]["totalCount"] for node in nodes)
     assert all(node["movements"]["totalCount"] >= 1 for node in nodes)  # the INITIAL movement
-    assert counted.value == 3  # authentication, the page, the counts
+    assert counted.value == 2  # authentication, the page
 
 
 async def test_to_one_fields_load_only_when_selected(gql: GraphQLClient, world: World, count_statements: Any) -> None:
@@ -259,23 +257,6 @@ async def test_a_list_total_count_selected_twice_is_counted_once(
         data = await gql.data("{ items(first: 0) { a: totalCount b: totalCount } }", token=world.admin_general)
     assert data["items"]["a"] == data["items"]["b"] > 0
     assert counted.value == 2
-
-
-def test_selects_sees_fields_through_fragments() -> None:
-    from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
-
-    from graphql_api.api.core.lists import selects
-
-    def field(name: str, *selections: Any) -> SelectedField:
-        return SelectedField(name=name, directives={}, arguments={}, selections=list(selections))
-
-    count = field("movements", field("totalCount"))
-    direct = [field("edges", field("node", count))]
-    spread = [FragmentSpread("F", "X", {}, [field("edges", field("node", InlineFragment("Y", [count], {})))])]
-    path = ("edges", "node", "movements", "totalCount")
-    assert selects(direct, path)
-    assert selects(spread, path)
-    assert not selects([field("edges", field("node", field("movements", field("edges"))))], path)
 
 
 async def test_only_settled_loader_futures_count_as_values_at_hand() -> None:
@@ -383,7 +364,7 @@ async def test_paced_pages_answer_like_lists(
         paced = await gql.data(PACED_PAGE, token=world.admin_general)
     assert paced == whole
     assert len(paced["items"]["a"]) == len(paced["items"]["b"]) == 6
-    assert counted.value == 3  # authentication, the page, the movement counts
+    assert counted.value == 2  # authentication, the page (the items keep their movement counts)
 
 
 async def test_page_rows_are_converted_with_turns_for_the_event_loop() -> None:

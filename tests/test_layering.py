@@ -1,9 +1,11 @@
-"""Layering: the non-API layers never import strawberry or the API package.
+"""Layering: imports only point down, `api → services → auth → db`, and only the API speaks
+GraphQL.
 
 ARCHITECTURE.md: `services/`, `db/`, `storage/`, `reports/`, `pubsub/`, `jobs/` (and `auth/`)
-hold business rules and infrastructure; only `graphql_api/api/` speaks GraphQL. The check
-parses every module (no import side effects) and resolves relative imports, so
-`from ..api import x` is caught as well as `import strawberry`.
+hold business rules and infrastructure; only `graphql_api/api/` imports strawberry. Within the
+stack, a layer never imports one above it (db knows nothing of auth, auth nothing of
+services). The check parses every module (no import side effects) and resolves relative
+imports, so `from ..api import x` is caught as well as `import strawberry`.
 """
 
 from __future__ import annotations
@@ -79,6 +81,57 @@ def violations(path: Path) -> list[str]:
         for line, module in imported_modules(source, _package_of(path))
         if _is_forbidden(module)
     ]
+
+
+# Each layer and what it may not import (the layers above it).
+STACK = ("db", "auth", "services", "api")
+ABOVE = {layer: tuple(f"graphql_api.{upper}" for upper in STACK[i + 1 :]) for i, layer in enumerate(STACK)}
+# Modules every layer may use, which must themselves import none of the stack.
+BASE = ("graphql_api.settings", "graphql_api.errors", "graphql_api.i18n")
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+def upward_imports(path: Path) -> list[str]:
+    layer = path.relative_to(PACKAGE_ROOT).parts[0]
+    forbidden = ABOVE.get(layer, ())
+    if path.with_suffix("").relative_to(PACKAGE_ROOT.parent).as_posix().replace("/", ".") in BASE:
+        forbidden = tuple(f"graphql_api.{name}" for name in STACK)
+    source = path.read_text(encoding="utf-8")
+    return [
+        f"{path.relative_to(PACKAGE_ROOT.parent)}:{line} imports {module} (a layer above {layer})"
+        for line, module in imported_modules(source, _package_of(path))
+        if _within(module, forbidden)
+    ]
+
+
+STACK_MODULES = sorted(
+    [path for layer in STACK[:-1] for path in (PACKAGE_ROOT / layer).rglob("*.py")]
+    + [PACKAGE_ROOT / f"{name.rpartition('.')[2]}.py" for name in BASE]
+)
+
+
+@pytest.mark.parametrize("path", STACK_MODULES, ids=lambda p: str(p.relative_to(PACKAGE_ROOT)))
+def test_no_layer_imports_a_layer_above_it(path: Path) -> None:
+    found = upward_imports(path)
+    assert found == [], "Imports point down only (api → services → auth → db):\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    ("layer", "module", "upward"),
+    [
+        ("db", "graphql_api.auth.scope", True),
+        ("db", "graphql_api.services.items", True),
+        ("auth", "graphql_api.services.audit", True),
+        ("auth", "graphql_api.db.reads", False),
+        ("services", "graphql_api.api.core.relay", True),
+        ("services", "graphql_api.auth.scope", False),
+    ],
+)
+def test_the_upward_check_can_fail(layer: str, module: str, upward: bool) -> None:
+    assert _within(module, ABOVE[layer]) is upward
 
 
 def test_the_layers_exist_and_have_modules() -> None:

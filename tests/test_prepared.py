@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from graphql_api.api.core.execution import Schema
-from graphql_api.services import items
+from graphql_api.services.filtering import Filters
 from tests.conftest import World, gid
 from tests.security import production_client
 
@@ -183,7 +183,7 @@ async def test_masked_internal_errors_are_the_same(
     def boom(*_: Any, **__: Any) -> Any:
         raise KeyError("/etc/passwd")
 
-    monkeypatch.setattr(items, "items_query", boom)
+    monkeypatch.setattr(Filters, "apply", boom)
     result = same(*await twice(client, {"query": fresh("{ items { totalCount } }")}, world.student))
     assert result["errors"][0]["extensions"] == {"code": "INTERNAL", "requestId": "prepared-test"}
     assert "passwd" not in str(result)
@@ -225,16 +225,28 @@ async def test_suggestions_stay_hidden_in_production(prod: httpx.AsyncClient, wo
 
 
 def test_the_direct_path_knows_every_schema_extension() -> None:
-    """`execute_prepared` runs no extension hooks: it mirrors these. A new extension with
-    per-request hooks must be mirrored there too, then added here."""
-    from strawberry.extensions import DisableIntrospection
-
-    from graphql_api.api.core.errors import ErrorCodes
-    from graphql_api.api.core.execution import Documents
     from graphql_api.api.schema import build_schema
 
-    for introspection, expected in (
-        (True, [ErrorCodes, Documents]),
-        (False, [ErrorCodes, Documents, DisableIntrospection]),
-    ):
-        assert list(build_schema(introspection=introspection).extensions) == expected
+    for introspection in (True, False):
+        schema = build_schema(introspection=introspection)
+        assert schema.direct_path_problems() == [], "\n".join(schema.direct_path_problems())
+
+
+def test_an_unknown_extension_turns_the_direct_path_off_and_says_what_to_do() -> None:
+    from graphql import parse
+    from strawberry.extensions import SchemaExtension
+
+    from graphql_api.api.core.execution import Schema
+    from graphql_api.api.schema import build_schema
+
+    class Tracing(SchemaExtension):
+        def on_execute(self) -> Any:
+            yield
+
+    base = build_schema()
+    schema = Schema(query=base.query, mutation=base.mutation, extensions=[*base.extensions, Tracing])
+    [problem] = schema.direct_path_problems()
+    assert "Tracing" in problem
+    assert "DIRECT_PATH_EXTENSIONS" in problem
+    schema.remember("{ me { id } }", parse("{ me { id } }"))
+    assert schema.prepared("{ me { id } }", None) is None

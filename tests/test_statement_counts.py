@@ -19,22 +19,22 @@ ITEMS_WITH_NESTING = (
 )
 # 1 authentication
 # 2 the page of items (scoped, ordered, LIMIT 101), joined with each item's environment and
-#   center, which prime environment_by_id and center_by_id (no statement for them)
-# 3 movement_count_by_item: one GROUP BY for every item's movements.totalCount
-ITEMS_WITH_NESTING_STATEMENTS = 3
+#   center, which prime their by-id loaders (no statement for them); each item's
+#   movements.totalCount is the count the item keeps (no statement either)
+ITEMS_WITH_NESTING_STATEMENTS = 2
 
 ENVIRONMENTS_WITH_CENTER = "{ environments(first: 50) { edges { node { center { name } } } } }"
-# 1 authentication, 2 the page of environments, 3 center_by_id (one batch)
-ENVIRONMENTS_WITH_CENTER_STATEMENTS = 3
+# 1 authentication, 2 the page of environments joined with their centers
+ENVIRONMENTS_WITH_CENTER_STATEMENTS = 2
 
 ITEMS_WITH_MOVEMENT_PAGES = """
 { items(first: 100) { totalCount edges { node { name movements(first: 3) {
   totalCount edges { node { reason actor { id } } }
 } } } } }
 """
-# 1 authentication, 2 the page of items, 3 the items' totalCount, 4 movement_pages_by_item (one
-# windowed statement for every item), 5 movement_count_by_item, 6 user_by_id for the actors
-ITEMS_WITH_MOVEMENT_PAGES_STATEMENTS = 6
+# 1 authentication, 2 the page of items, 3 the items' totalCount, 4 the movement pages (one
+# LATERAL statement for every item), 5 USER_BY_ID for the actors
+ITEMS_WITH_MOVEMENT_PAGES_STATEMENTS = 5
 
 
 async def grow(factory: Factory, total: int, environments: list[models.Environment], already: int) -> None:
@@ -137,12 +137,12 @@ async def test_single_object_lookups(
         # 1 authentication + 1 item_by_id
         f'{{ node(id: "{item_id}") {{ id ... on InventoryItem {{ name }} }} }}': 2,
         f'{{ item(id: "{item_id}") {{ id name quantityAvailable }} }}': 2,
-        # the authentication row is the caller's user row (it primes user_by_id)
+        # the authentication row is the caller's user row
         "{ me { id email role } }": 1,
-        # + environment_by_id + center_by_id
+        # + ENVIRONMENT_BY_ID + CENTER_BY_ID
         f'{{ item(id: "{item_id}") {{ environment {{ center {{ code }} }} }} }}': 4,
-        # + movement pages + movement count, batched by loader
-        f'{{ item(id: "{item_id}") {{ movements(first: 5) {{ totalCount edges {{ node {{ reason }} }} }} }} }}': 4,
+        # + the movement page; the total is the item's own count
+        f'{{ item(id: "{item_id}") {{ movements(first: 5) {{ totalCount edges {{ node {{ reason }} }} }} }} }}': 3,
     }
     for query, expected in lookups.items():
         measured, data = await count(gql, count_statements, query, actor)
@@ -165,9 +165,8 @@ ADJUST = """mutation ($id: ID!, $q: Int!) {
 async def test_transactions_per_request(
     gql: GraphQLClient, count_statements: Any, factory: Factory, spread: dict[str, Any]
 ) -> None:
-    """Hot reads run in autocommit (each statement its own implicit transaction, no BEGIN or
-    ROLLBACK round trips); ORM reads share one transaction; a mutation is one transaction,
-    authentication included."""
+    """Reads run in autocommit (each statement its own implicit transaction, no BEGIN or
+    ROLLBACK round trips); a mutation is one transaction, authentication included."""
     actor: Actor = spread["admin_general"]
     await grow(factory, 20, spread["environments"], 0)
     item = await factory.item(spread["environments"][0], quantity=3)
@@ -175,8 +174,8 @@ async def test_transactions_per_request(
     expected = {
         f'{{ node(id: "{item_id}") {{ id }} }}': (2, 2),  # authentication, item_by_id
         "{ me { id } }": (1, 1),
-        # authentication; the page and the movement counts in one ORM transaction
-        ITEMS_WITH_NESTING: (3, 2),
+        # authentication; the page (no BEGIN, no ROLLBACK)
+        ITEMS_WITH_NESTING: (2, 2),
     }
     for query, (statements, transactions) in expected.items():
         with count_statements() as counted:

@@ -481,8 +481,19 @@ async def test_login_audit_rows(gql: GraphQLClient, db: Sessions, factory: Facto
             None,
             None,
         )
-        assert (row.entity_type, row.entity_id, row.changes) == (None, None, [])
         assert (row.client_ip, row.request_id) == ("10.1.2.3", request_id)
+        for secret in ("Wrong-Horse-9", PASSWORD, "$2b$"):
+            assert secret not in json.dumps(row.changes)
+    # A failed sign-in names the account that was tried, so that a brute force against one
+    # account can be traced: the account itself when it exists, else the e-mail given.
+    assert (failure.entity_type, failure.entity_id) == ("users", actor.id)
+    assert failure.changes == [
+        {"entity": "users", "id": str(actor.id), "action": "attempt", "old": {}, "new": {"email": "known@test.local"}}
+    ]
+    assert (unknown.entity_type, unknown.entity_id) == (None, None)
+    assert unknown.changes == [
+        {"entity": "users", "id": "", "action": "attempt", "old": {}, "new": {"email": "nobody@test.local"}}
+    ]
 
 
 async def test_login_upgrades_a_weaker_hash(settings: Settings, db: Sessions, factory: Factory) -> None:

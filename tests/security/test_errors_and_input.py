@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graphql_api.api.core.view import MAX_JSON_DEPTH
 from graphql_api.db import models
-from graphql_api.services import auth, items
+from graphql_api.services import auth
+from graphql_api.services.filtering import Filters
 from tests.conftest import Factory, GraphQLClient, World, error_codes, repo_root
 from tests.security import audit_rows, count_rows, failing_login, production_client
 
@@ -59,7 +60,7 @@ async def nothing_written(db: async_sessionmaker[AsyncSession]) -> None:
 async def test_s14_unexpected_error_is_masked(
     gql: GraphQLClient, world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(items, "items_query", raise_key_error)
+    monkeypatch.setattr(Filters, "apply", raise_key_error)
     with caplog.at_level(logging.ERROR, logger="graphql_api.errors"):
         response = await gql.post(
             "{ items { totalCount } }", token=world.student, headers={"x-request-id": "s14-items"}
@@ -90,7 +91,7 @@ async def test_s14_masked_message_follows_the_users_language(
 ) -> None:
     data = await gql.data("mutation { updateMySettings(input: {language: EN}) { __typename } }", token=world.student)
     assert data == {"updateMySettings": {"__typename": "SettingsPayload"}}
-    monkeypatch.setattr(items, "items_query", raise_key_error)
+    monkeypatch.setattr(Filters, "apply", raise_key_error)
     result = await gql.execute("{ items { totalCount } }", token=world.student)
     assert [e["message"] for e in result["errors"]] == ["Unexpected error."]
     assert error_codes(result) == ["INTERNAL"]
