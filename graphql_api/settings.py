@@ -75,8 +75,10 @@ class Settings:
     bcrypt_rounds: int = 12
     hash_thread_nice: int = 10
     allow_self_registration: bool = True
-    login_max_failures_per_account: int = 5
+    login_max_failures_per_account_and_ip: int = 5
     login_max_failures_per_ip: int = 20
+    login_max_failures_per_account: int = 20
+    login_known_address_days: int = 30
     login_failure_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
 
@@ -145,8 +147,10 @@ class Settings:
             bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, minimum=4),
             hash_thread_nice=_int(env, "HASH_THREAD_NICE", 10, minimum=0),
             allow_self_registration=_bool(env, "ALLOW_SELF_REGISTRATION", True),
-            login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),
+            login_max_failures_per_account_and_ip=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", 5, minimum=1),
             login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1),
+            login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 20, minimum=1),
+            login_known_address_days=_int(env, "LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0),
             login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),
             login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
             graphql_ide=_bool(env, "GRAPHQL_IDE", not production),

@@ -348,8 +348,10 @@ def test_defaults_with_an_empty_environment() -> None:
     assert settings.bcrypt_rounds == 12
     assert settings.access_token_ttl_seconds == 15 * 60
     assert settings.allow_self_registration is True
-    assert settings.login_max_failures_per_account == 5
+    assert settings.login_max_failures_per_account_and_ip == 5
     assert settings.login_max_failures_per_ip == 20
+    assert settings.login_max_failures_per_account == 20
+    assert settings.login_known_address_days == 30
     assert settings.cors_origins == ()
     assert settings.trusted_proxies == ()
     assert settings.secret_key == DEFAULT_SECRET_KEY
@@ -408,6 +410,8 @@ def test_explicit_cors_origins_are_kept() -> None:
         ("BCRYPT_ROUNDS", "twelve"),
         ("ALLOW_SELF_REGISTRATION", "maybe"),
         ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "0"),
+        ("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", "0"),
+        ("LOGIN_KNOWN_ADDRESS_DAYS", "-1"),
         ("ACCESS_TOKEN_TTL_SECONDS", "5"),
     ],
 )

@@ -164,11 +164,12 @@ async def login(
     client_ip: str | None,
 ) -> IssuedTokens:
     """Check credentials. Unknown user, wrong password and inactive account all fail alike,
-    in the same time; repeated failures lock the account key and the IP key for a while."""
+    in the same time. Repeated failures lock this address out of the account, the address out
+    of every account, or the account to addresses it has not signed in from (see `throttle`)."""
     now = datetime.now(UTC)
     normalised = email.strip().lower()[:255]
     keys = throttle.throttle_keys(normalised, client_ip)
-    await throttle.ensure_not_locked(session, keys, now)
+    await throttle.ensure_not_locked(session, keys, settings, now)
     user = await session.scalar(select(User).where(User.email == normalised))
     usable = user is not None and user.is_active
     stored_hash = user.password_hash if usable and user is not None else None
@@ -180,7 +181,7 @@ async def login(
         on_failure(session, count_failure)
         raise InvalidCredentials()
     assert user is not None
-    await throttle.clear_account(session, keys)
+    await throttle.record_success(session, keys, now)
     user.last_login_at = now
     if passwords.needs_rehash(user.password_hash, settings.bcrypt_rounds):
         user.password_hash = await passwords.hash_password(password, settings.bcrypt_rounds)

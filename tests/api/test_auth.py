@@ -500,26 +500,29 @@ async def test_login_upgrades_a_weaker_hash(settings: Settings, db: Sessions, fa
 # ---- throttling ------------------------------------------------------------------------------
 
 
-async def test_account_locks_after_max_failures_even_with_right_password(
+async def test_address_is_locked_out_of_the_account_after_max_failures(
     gql: GraphQLClient, db: Sessions, factory: Factory, settings: Settings, bcrypt_calls: CountingBcrypt
 ) -> None:
     await factory.user(models.Role.STUDENT, email="victim@test.local")
-    limit = settings.login_max_failures_per_account
+    limit = settings.login_max_failures_per_account_and_ip
     assert limit == 5
     for _ in range(limit):
         assert await login(gql, "victim@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
     checks = len(bcrypt_calls.checks)
+    # Even the right password is refused from this address for this account.
     result = await gql.execute(LOGIN, {"input": {"email": "victim@test.local", "password": PASSWORD}})
     seconds = rate_limited(result)
     assert settings.login_lockout_seconds - 60 < seconds <= settings.login_lockout_seconds + 1
     # A locked key is refused before any password work.
     assert len(bcrypt_calls.checks) == checks
-    # Case and spaces do not make a new account key.
+    # Case and spaces do not make a new key.
     rate_limited(await gql.execute(LOGIN, {"input": {"email": " VICTIM@Test.local", "password": PASSWORD}}))
     rows = await throttle_rows(db)
-    account = rows["account:victim@test.local"]
-    assert account.failures == limit
-    assert account.locked_until is not None
+    pair = rows["pair:10.1.2.3|victim@test.local"]
+    assert (pair.failures, pair.last_success_at) == (limit, None)
+    assert pair.locked_until is not None
+    # The account and the address as a whole are counted but not locked.
+    assert (rows["account:victim@test.local"].failures, rows["account:victim@test.local"].locked_until) == (limit, None)
     assert rows["ip:10.1.2.3"].locked_until is None
     outcomes = [(r.outcome, r.error_code) for r in await audit_rows(db, "login")]
     assert (
@@ -538,7 +541,9 @@ async def test_concurrent_failures_are_all_counted(gql: GraphQLClient, db: Sessi
     limited = [r for r in results if error_codes(r) == ["RATE_LIMITED"]]
     assert len(invalid) + len(limited) == 8
     assert len(invalid) >= 5
-    assert (await throttle_rows(db))["account:victim@test.local"].failures == len(invalid)
+    rows = await throttle_rows(db)
+    assert rows["pair:10.1.2.3|victim@test.local"].failures == len(invalid)
+    assert rows["account:victim@test.local"].failures == len(invalid)
     rate_limited(await gql.execute(LOGIN, {"input": {"email": "victim@test.local", "password": PASSWORD}}))
 
 
@@ -563,14 +568,21 @@ async def test_lock_expires(gql: GraphQLClient, db: Sessions, factory: Factory) 
     assert (await login(gql, "victim@test.local"))["__typename"] == "AuthPayload"
 
 
-async def test_success_resets_the_account_counter(gql: GraphQLClient, db: Sessions, factory: Factory) -> None:
+async def test_success_resets_the_address_counter_not_the_account_counter(
+    gql: GraphQLClient, db: Sessions, factory: Factory
+) -> None:
     await factory.user(models.Role.STUDENT, email="forgetful@test.local")
     for _ in range(4):
         assert await login(gql, "forgetful@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
-    assert (await throttle_rows(db))["account:forgetful@test.local"].failures == 4
+    assert (await throttle_rows(db))["pair:10.1.2.3|forgetful@test.local"].failures == 4
     assert (await login(gql, "forgetful@test.local"))["__typename"] == "AuthPayload"
-    assert "account:forgetful@test.local" not in await throttle_rows(db)
-    # Four more failures: had the counter not been reset, the fifth would have locked it.
+    rows = await throttle_rows(db)
+    pair = rows["pair:10.1.2.3|forgetful@test.local"]
+    assert (pair.failures, pair.locked_until) == (0, None)
+    assert pair.last_success_at is not None
+    # The owner signing in must not give an attack spread over other addresses a fresh allowance.
+    assert rows["account:forgetful@test.local"].failures == 4
+    # Four more failures: had the address counter not been reset, the fifth would have locked it.
     for _ in range(4):
         assert await login(gql, "forgetful@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
     assert (await login(gql, "forgetful@test.local"))["__typename"] == "AuthPayload"
@@ -589,6 +601,7 @@ async def test_unknown_emails_are_throttled_like_real_accounts(
     assert abs(real_seconds - ghost_seconds) <= 5
     assert real["errors"][0]["path"] == ghost["errors"][0]["path"] == ["login"]
     rows = await throttle_rows(db)
+    assert rows["pair:10.1.2.3|real@test.local"].failures == rows["pair:10.1.2.3|ghost@test.local"].failures == 5
     assert rows["account:real@test.local"].failures == rows["account:ghost@test.local"].failures == 5
 
 
@@ -620,6 +633,103 @@ async def test_per_ip_limit_across_emails(settings: Settings, db: Sessions, fact
     assert rows["ip:1.2.3.4"].locked_until is not None
     assert {key for key in rows if key.startswith("ip:")} == {"ip:1.2.3.4"}
     assert [rows[f"account:spray{n}@test.local"].locked_until for n in range(3)] == [None, None, None]
+
+
+async def answer(client: GraphQLClient, email: str, password: str = PASSWORD) -> str:
+    """What a login attempt got: AuthPayload, INVALID_CREDENTIALS or RATE_LIMITED."""
+    result = await client.execute(LOGIN, {"input": {"email": email, "password": password}})
+    if result.get("errors"):
+        rate_limited(result)
+        return "RATE_LIMITED"
+    login_result = result["data"]["login"]
+    return str(login_result["__typename"] if login_result["__typename"] == "AuthPayload" else login_result["code"])
+
+
+async def test_attackers_failures_do_not_lock_the_owner_out_from_another_address(
+    app: Any, db: Sessions, factory: Factory
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    await factory.user(models.Role.STUDENT, email="other@test.local")
+    async with client_from(app, "198.51.100.66") as attacker, client_from(app, "203.0.113.10") as owner:
+        assert [await answer(attacker, "victim@test.local", "Wrong-Horse-9") for _ in range(5)] == [
+            "INVALID_CREDENTIALS"
+        ] * 5
+        # The attacker's address is locked for this account, even with the right password...
+        assert await answer(attacker, "victim@test.local") == "RATE_LIMITED"
+        # ...but not for other accounts (that is the per-address limit, much higher)...
+        assert await answer(attacker, "other@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+        # ...and the owner, elsewhere, signs in.
+        assert await answer(owner, "victim@test.local") == "AuthPayload"
+        assert await answer(attacker, "victim@test.local") == "RATE_LIMITED"
+    rows = await throttle_rows(db)
+    assert rows["pair:198.51.100.66|victim@test.local"].locked_until is not None
+    assert rows["account:victim@test.local"].locked_until is None
+    assert rows["ip:198.51.100.66"].locked_until is None
+
+
+async def guess_from_many_addresses(app: Any, email: str, addresses: int) -> list[str]:
+    """Five wrong passwords and one more attempt from each of `addresses` addresses."""
+    answers = []
+    for n in range(addresses):
+        async with client_from(app, f"198.51.100.{n + 1}") as attacker:
+            answers += [await answer(attacker, email, f"Guess-{n}-{i}") for i in range(6)]
+    return answers
+
+
+async def test_guessing_from_many_addresses_is_capped_by_the_account_rule(
+    app: Any, db: Sessions, factory: Factory, settings: Settings, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    assert (settings.login_max_failures_per_account, settings.login_max_failures_per_account_and_ip) == (20, 5)
+    async with client_from(app, "203.0.113.10") as owner:
+        assert await answer(owner, "victim@test.local") == "AuthPayload"  # the owner's usual address
+    answers = await guess_from_many_addresses(app, "victim@test.local", 4)
+    assert answers == (["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]) * 4
+    checks = len(bcrypt_calls.checks)
+    # 20 failures from 4 addresses: a fifth address gets no guess, not even the right one...
+    async with client_from(app, "198.51.100.5") as fifth:
+        assert await answer(fifth, "victim@test.local", "Guess-5-0") == "RATE_LIMITED"
+        assert await answer(fifth, "victim@test.local") == "RATE_LIMITED"
+    assert len(bcrypt_calls.checks) == checks
+    # ...while the owner, from an address the account signed in from, still gets in.
+    async with client_from(app, "203.0.113.10") as owner:
+        assert await answer(owner, "victim@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+        assert await answer(owner, "victim@test.local") == "AuthPayload"
+    assert (await throttle_rows(db))["account:victim@test.local"].locked_until is not None
+
+
+async def test_account_rule_answers_alike_for_unknown_emails(app: Any, factory: Factory) -> None:
+    await factory.user(models.Role.STUDENT, email="real@test.local")
+    real = await guess_from_many_addresses(app, "real@test.local", 5)
+    ghost = await guess_from_many_addresses(app, "ghost@test.local", 5)
+    assert real == ghost == (["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]) * 4 + ["RATE_LIMITED"] * 6
+
+
+async def test_an_address_stops_being_known_after_the_configured_days(
+    settings: Settings, db: Sessions, factory: Factory
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), LOGIN_MAX_FAILURES_PER_ACCOUNT="3"))
+    try:
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "AuthPayload"
+        async with client_from(app, "198.51.100.1") as attacker:
+            assert [await answer(attacker, "victim@test.local", "Wrong-Horse-9") for _ in range(4)] == [
+                "INVALID_CREDENTIALS"
+            ] * 3 + ["RATE_LIMITED"]
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "AuthPayload"
+        stale = datetime.now(UTC) - timedelta(days=settings.login_known_address_days, seconds=1)
+        async with db.begin() as session:
+            await session.execute(
+                update(models.LoginThrottle)
+                .where(models.LoginThrottle.key == "pair:203.0.113.10|victim@test.local")
+                .values(last_success_at=stale)
+            )
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "RATE_LIMITED"
+    finally:
+        await app.state.engine.dispose()
 
 
 def aliased_logins(n: int) -> str:
