@@ -66,7 +66,11 @@ async def count_attempt(
     """Count one attempt against `key` in its window; at `limit`, lock the key until
     `lock_until` (or, when None, until the window ends)."""
     window_start = now - timedelta(seconds=window_seconds)
-    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
+    # The insert branch is the first attempt: with a limit of 1 it must lock already.
+    first_until = lock_until or now + timedelta(seconds=window_seconds)
+    stmt = insert(LoginThrottle).values(
+        key=key, failures=1, window_started_at=now, locked_until=first_until if limit <= 1 else None
+    )
     # An attempt after the window restarts the count; otherwise it adds one.
     expired = LoginThrottle.window_started_at < window_start
     failures = case((expired, 1), else_=LoginThrottle.failures + 1)

@@ -667,6 +667,17 @@ async def test_attackers_failures_do_not_lock_the_owner_out_from_another_address
     assert rows["ip:198.51.100.66"].locked_until is None
 
 
+async def test_a_limit_of_one_locks_on_the_first_failure(settings: Settings, factory: Factory) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), LOGIN_MAX_FAILURES_PER_IP="1"))
+    try:
+        async with client_from(app, "198.51.100.1") as client:
+            assert await answer(client, "victim@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+            assert await answer(client, "victim@test.local") == "RATE_LIMITED"
+    finally:
+        await app.state.engine.dispose()
+
+
 async def guess_from_many_addresses(app: Any, email: str, addresses: int) -> list[str]:
     """Five wrong passwords and one more attempt from each of `addresses` addresses."""
     answers = []
