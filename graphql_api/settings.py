@@ -81,6 +81,8 @@ class Settings:
     login_known_address_days: int = 30
     login_failure_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
+    register_max_per_ip: int = 30
+    register_window_seconds: int = 3600
 
     graphql_ide: bool = True
     graphql_introspection: bool = True
@@ -153,6 +155,8 @@ class Settings:
             login_known_address_days=_int(env, "LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0),
             login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),
             login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
+            register_max_per_ip=_int(env, "REGISTER_MAX_PER_IP", 30, minimum=1),
+            register_window_seconds=_int(env, "REGISTER_WINDOW_SECONDS", 3600, minimum=1),
             graphql_ide=_bool(env, "GRAPHQL_IDE", not production),
             graphql_introspection=_bool(env, "GRAPHQL_INTROSPECTION", not production),
             cors_origins=_list(env, "CORS_ORIGINS"),

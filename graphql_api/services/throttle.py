@@ -1,4 +1,4 @@
-"""Failed-login throttling, shared by all workers via PostgreSQL (table `login_throttle`).
+"""Login and registration throttling, shared by all workers via PostgreSQL (`login_throttle`).
 
 A lockout must not become a weapon against the account's owner (OWASP Authentication cheat
 sheet, "Account lockout"), so each failure counts against three keys with their own limits:
@@ -13,6 +13,10 @@ sheet, "Account lockout"), so each failure counts against three keys with their 
 Keys never depend on whether the account exists: an unknown e-mail is counted and locked like
 a real one, so a lockout reveals nothing. Only a pair that once signed in is "known", and that
 needs the password.
+
+Registration counts `register:<address>`: REGISTER_MAX_PER_IP registrations per window, then
+the address waits for the window to end. Both outcomes that answer an enumeration probe count,
+a new account and EMAIL_TAKEN; input errors do not (they reveal nothing and cost no hash).
 """
 
 from __future__ import annotations
@@ -117,3 +121,19 @@ async def record_success(session: AsyncSession, keys: dict[str, str], now: datet
     values = {"failures": 0, "window_started_at": now, "locked_until": None, "last_success_at": now}
     stmt = insert(LoginThrottle).values(key=keys["pair"], **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=[LoginThrottle.key], set_=values))
+
+
+def registration_keys(client_ip: str | None) -> dict[str, str]:
+    return {"register": f"register:{client_ip}"} if client_ip else {}
+
+
+async def count_registration(session: AsyncSession, keys: dict[str, str], settings: Settings, now: datetime) -> None:
+    for key in keys.values():
+        await count_attempt(
+            session,
+            key,
+            limit=settings.register_max_per_ip,
+            window_seconds=settings.register_window_seconds,
+            lock_until=None,
+            now=now,
+        )

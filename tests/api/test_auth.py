@@ -363,6 +363,146 @@ async def test_register_audit_row_holds_no_secret(gql: GraphQLClient, db: Sessio
     assert created["new"]["role"] == "STUDENT"
 
 
+# ---- registration abuse: enumeration through EMAIL_TAKEN ------------------------------------
+
+
+async def test_a_taken_email_costs_the_same_hash_as_a_new_one(
+    gql: GraphQLClient, factory: Factory, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.INSTRUCTOR, email="taken@test.local")
+    hashes = len(bcrypt_calls.hashes)
+    assert (await register(gql, email="fresh@test.local"))["__typename"] == "AuthPayload"
+    new_cost = bcrypt_calls.hashes[hashes:]
+    assert field_errors(await register(gql, email="taken@test.local")) == [("email", "EMAIL_TAKEN")]
+    taken_cost = bcrypt_calls.hashes[hashes + len(new_cost) :]
+    # One hash at the configured cost on each path, so the answer takes as long either way.
+    assert [salt[:7] for salt in new_cost] == [salt[:7] for salt in taken_cost] == [b"$2b$04$"]
+    # Invalid input is refused before the hash: it reveals nothing about accounts.
+    assert field_errors(await register(gql, email="taken@test.local", password="short")) == [
+        ("password", "PASSWORD_TOO_SHORT")
+    ]
+    assert len(bcrypt_calls.hashes) == hashes + 2
+
+
+async def register_from(client: GraphQLClient, **overrides: Any) -> str:
+    """What a registration got: AuthPayload, a field error code, or RATE_LIMITED."""
+    result = await client.execute(REGISTER, registration(**overrides))
+    if result.get("errors"):
+        rate_limited(result)
+        return "RATE_LIMITED"
+    payload = result["data"]["register"]
+    if payload["__typename"] == "ValidationError":
+        return str(payload["fieldErrors"][0]["code"])
+    return str(payload["__typename"])
+
+
+@contextlib.asynccontextmanager
+async def register_limited_app(settings: Settings, limit: int = 3, **env: str) -> AsyncIterator[Any]:
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), REGISTER_MAX_PER_IP=str(limit), **env))
+    try:
+        yield app
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_registrations_are_limited_per_client_address(
+    settings: Settings, db: Sessions, factory: Factory, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.INSTRUCTOR, email="taken@test.local")
+    async with (
+        register_limited_app(settings) as app,
+        client_from(app, "198.51.100.7") as prober,
+        client_from(app, "203.0.113.10") as student,
+    ):
+        answers = [
+            await register_from(prober, email="taken@test.local"),
+            await register_from(prober, email="new1@test.local"),
+            await register_from(prober, email="bad"),  # input errors are not counted
+            await register_from(prober, email="taken@test.local", password="short"),
+            await register_from(prober, email="new2@test.local"),
+        ]
+        assert answers == ["EMAIL_TAKEN", "AuthPayload", "INVALID_EMAIL", "PASSWORD_TOO_SHORT", "AuthPayload"]
+        hashes = len(bcrypt_calls.hashes)
+        # The limit is reached: refused before any hash, taken or new alike.
+        seconds = rate_limited(await prober.execute(REGISTER, registration(email="taken@test.local")))
+        assert settings.register_window_seconds - 60 < seconds <= settings.register_window_seconds + 1
+        assert await register_from(prober, email="new3@test.local") == "RATE_LIMITED"
+        assert len(bcrypt_calls.hashes) == hashes
+        # Another address is not affected.
+        assert await register_from(student, email="new4@test.local") == "AuthPayload"
+    row = (await throttle_rows(db))["register:198.51.100.7"]
+    window = timedelta(seconds=settings.register_window_seconds)
+    assert (row.failures, row.locked_until) == (3, row.window_started_at + window)
+    async with db() as session:
+        emails = set((await session.scalars(select(models.User.email))).all())
+    assert emails == {"taken@test.local", "new1@test.local", "new2@test.local", "new4@test.local"}
+    outcomes = [(r.outcome, r.error_code) for r in await audit_rows(db, "register")]
+    assert outcomes[-3:] == [(models.AuditOutcome.FAILURE, "RATE_LIMITED")] * 2 + [(models.AuditOutcome.SUCCESS, None)]
+
+
+async def test_probing_taken_emails_is_limited(settings: Settings, factory: Factory) -> None:
+    for n in range(4):
+        await factory.user(models.Role.STUDENT, email=f"member{n}@test.local")
+    async with register_limited_app(settings) as app, client_from(app, "198.51.100.7") as prober:
+        answers = [await register_from(prober, email=f"member{n}@test.local") for n in range(4)]
+    # The failed (rolled back) registrations were counted all the same.
+    assert answers == ["EMAIL_TAKEN"] * 3 + ["RATE_LIMITED"]
+
+
+async def test_concurrent_registrations_from_one_address_are_all_counted(settings: Settings, db: Sessions) -> None:
+    async with register_limited_app(settings) as app, client_from(app, "198.51.100.7") as prober:
+        answers = await asyncio.gather(*(register_from(prober, email=f"burst{n}@test.local") for n in range(6)))
+        # Those already past the check when the limit was reached still finish (at most one
+        # hashing queue's worth per worker); every one of them is counted, and the next waits.
+        served = [a for a in answers if a != "RATE_LIMITED"]
+        assert set(served) == {"AuthPayload"}
+        assert len(served) >= 3
+        assert await register_from(prober, email="after@test.local") == "RATE_LIMITED"
+    assert (await throttle_rows(db))["register:198.51.100.7"].failures == len(served)
+
+
+async def test_registration_limit_is_shared_by_workers_and_ends_with_its_window(
+    settings: Settings, db: Sessions
+) -> None:
+    async with (
+        register_limited_app(settings) as one,
+        register_limited_app(settings) as two,
+        client_from(one, "198.51.100.7") as first,
+        client_from(two, "198.51.100.7") as second,
+    ):
+        assert [await register_from(first, email=f"a{n}@test.local") for n in range(2)] == ["AuthPayload"] * 2
+        assert await register_from(second, email="b0@test.local") == "AuthPayload"
+        assert await register_from(first, email="a2@test.local") == "RATE_LIMITED"
+        assert await register_from(second, email="b1@test.local") == "RATE_LIMITED"
+        past = datetime.now(UTC) - timedelta(seconds=settings.register_window_seconds + 1)
+        async with db.begin() as session:
+            await session.execute(
+                update(models.LoginThrottle).values(window_started_at=past, locked_until=past + timedelta(hours=1))
+            )
+        assert await register_from(second, email="b1@test.local") == "AuthPayload"
+    assert (await throttle_rows(db))["register:198.51.100.7"].failures == 1
+
+
+async def test_registration_limit_uses_the_client_address_from_trusted_proxies_only(
+    settings: Settings, db: Sessions
+) -> None:
+    async with (
+        register_limited_app(settings, limit=1, TRUSTED_PROXIES="10.0.0.1") as app,
+        client_from(app, "10.0.0.1") as proxy,
+        client_from(app, "198.51.100.9") as direct,
+    ):
+        forwarded = {"x-forwarded-for": "198.51.100.7"}
+        ok = await proxy.execute(REGISTER, registration(email="p1@test.local"), headers=forwarded)
+        assert ok["data"]["register"]["__typename"] == "AuthPayload"
+        rate_limited(await proxy.execute(REGISTER, registration(email="p2@test.local"), headers=forwarded))
+        # A client that is not a trusted proxy cannot pick another address to count against.
+        spoofed = {"x-forwarded-for": "192.0.2.1"}
+        ok = await direct.execute(REGISTER, registration(email="d1@test.local"), headers=spoofed)
+        assert ok["data"]["register"]["__typename"] == "AuthPayload"
+        rate_limited(await direct.execute(REGISTER, registration(email="d2@test.local"), headers=spoofed))
+    assert set(await throttle_rows(db)) == {"register:198.51.100.7", "register:198.51.100.9"}
+
+
 # ---- login -----------------------------------------------------------------------------------
 
 

@@ -156,6 +156,7 @@ class AuthMutation:
             program=input.program,
             ficha=input.ficha,
             language=to_model(input.language, models.Language) if input.language else None,
+            client_ip=info.context.meta.client_ip,
         )
         return AuthPayload.from_tokens(issued)
 

@@ -89,8 +89,9 @@ class RefreshToken(IdMixin, Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counters keyed by `pair:<address>|<email>`, `ip:<address>` or
-    `account:<email>` (see `graphql_api.services.throttle`).
+    """Attempt counters (see `graphql_api.services.throttle`): failed logins keyed by
+    `pair:<address>|<email>`, `ip:<address>` or `account:<email>`, registrations by
+    `register:<address>`.
 
     Kept in PostgreSQL, not in process memory, so the limits hold across workers and hosts.
     """
