@@ -75,10 +75,14 @@ class Settings:
     bcrypt_rounds: int = 12
     hash_thread_nice: int = 10
     allow_self_registration: bool = True
-    login_max_failures_per_account: int = 5
+    login_max_failures_per_account_and_ip: int = 5
     login_max_failures_per_ip: int = 20
+    login_max_failures_per_account: int = 20
+    login_known_address_days: int = 30
     login_failure_window_seconds: int = 15 * 60
     login_lockout_seconds: int = 15 * 60
+    register_max_per_ip: int = 30
+    register_window_seconds: int = 3600
 
     graphql_ide: bool = True
     graphql_introspection: bool = True
@@ -145,10 +149,14 @@ class Settings:
             bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, minimum=4),
             hash_thread_nice=_int(env, "HASH_THREAD_NICE", 10, minimum=0),
             allow_self_registration=_bool(env, "ALLOW_SELF_REGISTRATION", True),
-            login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),
+            login_max_failures_per_account_and_ip=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", 5, minimum=1),
             login_max_failures_per_ip=_int(env, "LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1),
+            login_max_failures_per_account=_int(env, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 20, minimum=1),
+            login_known_address_days=_int(env, "LOGIN_KNOWN_ADDRESS_DAYS", 30, minimum=0),
             login_failure_window_seconds=_int(env, "LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1),
             login_lockout_seconds=_int(env, "LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
+            register_max_per_ip=_int(env, "REGISTER_MAX_PER_IP", 30, minimum=1),
+            register_window_seconds=_int(env, "REGISTER_WINDOW_SECONDS", 3600, minimum=1),
             graphql_ide=_bool(env, "GRAPHQL_IDE", not production),
             graphql_introspection=_bool(env, "GRAPHQL_INTROSPECTION", not production),
             cors_origins=_list(env, "CORS_ORIGINS"),

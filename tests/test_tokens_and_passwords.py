@@ -277,16 +277,18 @@ async def test_verify_with_corrupt_stored_hash_is_false(stored: str) -> None:
 
 
 class CountingBcrypt:
-    """Stands in for the bcrypt module; records every checkpw call."""
+    """Stands in for the bcrypt module; records every checkpw and hashpw call."""
 
     def __init__(self) -> None:
         self.checks: list[bytes] = []
+        self.hashes: list[bytes] = []
 
     def checkpw(self, password: bytes, hashed: bytes) -> bool:
         self.checks.append(hashed)
         return real_bcrypt.checkpw(password, hashed)
 
     def hashpw(self, password: bytes, salt: bytes) -> bytes:
+        self.hashes.append(salt)
         return real_bcrypt.hashpw(password, salt)
 
     def gensalt(self, rounds: int = 12) -> bytes:
@@ -348,8 +350,12 @@ def test_defaults_with_an_empty_environment() -> None:
     assert settings.bcrypt_rounds == 12
     assert settings.access_token_ttl_seconds == 15 * 60
     assert settings.allow_self_registration is True
-    assert settings.login_max_failures_per_account == 5
+    assert settings.login_max_failures_per_account_and_ip == 5
     assert settings.login_max_failures_per_ip == 20
+    assert settings.login_max_failures_per_account == 20
+    assert settings.login_known_address_days == 30
+    assert settings.register_max_per_ip == 30
+    assert settings.register_window_seconds == 3600
     assert settings.cors_origins == ()
     assert settings.trusted_proxies == ()
     assert settings.secret_key == DEFAULT_SECRET_KEY
@@ -408,6 +414,10 @@ def test_explicit_cors_origins_are_kept() -> None:
         ("BCRYPT_ROUNDS", "twelve"),
         ("ALLOW_SELF_REGISTRATION", "maybe"),
         ("LOGIN_MAX_FAILURES_PER_ACCOUNT", "0"),
+        ("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_IP", "0"),
+        ("LOGIN_KNOWN_ADDRESS_DAYS", "-1"),
+        ("REGISTER_MAX_PER_IP", "0"),
+        ("REGISTER_WINDOW_SECONDS", "0"),
         ("ACCESS_TOKEN_TTL_SECONDS", "5"),
     ],
 )

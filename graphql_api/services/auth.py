@@ -113,31 +113,62 @@ async def register(
     program: str | None = None,
     ficha: str | None = None,
     language: Language | None = None,
+    client_ip: str | None = None,
 ) -> IssuedTokens:
-    """Create a STUDENT account (never any other role) and sign it in."""
+    """Create a STUDENT account (never any other role) and sign it in.
+
+    EMAIL_TAKEN stays a distinct answer (a real user must learn the e-mail is in use), so
+    listing accounts through it is made slow instead: a taken e-mail costs the same bcrypt hash
+    as a new one, and registrations are limited per client IP (see `throttle`)."""
     if not settings.allow_self_registration:
         raise PermissionDenied("error.registration_disabled")
+    now = datetime.now(UTC)
+    keys = throttle.registration_keys(client_ip)
+    await throttle.ensure_not_locked(session, keys, settings, now)
+    user = _new_student(email, password, first_name, last_name, phone, program, ficha)
+    user.password_hash = await passwords.hash_password(password, settings.bcrypt_rounds)
+
+    async def count_registration(count_session: AsyncSession) -> None:
+        await throttle.count_registration(count_session, keys, settings, now)
+
+    # Counted whether the e-mail was new or taken (both answer an enumeration probe); on
+    # failure the mutation's transaction rolls back, so the count goes in a fresh one.
+    on_failure(session, count_registration)
+    await _insert_user(session, user)
+    await count_registration(session)
+    session.add(UserSettings(user_id=user.id, language=language or _default_language(settings)))
+    audit.set_actor(session, user.id, user.role)
+    return await _issue(session, settings, user)
+
+
+def _new_student(
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    phone: str | None,
+    program: str | None,
+    ficha: str | None,
+) -> User:
     errors = FieldErrors()
     clean_email = validation.email(errors, "email", email)
     passwords.check_password_rules(password, errors)
-    first = validation.required_text(errors, "firstName", first_name, max_len=100)
-    last = validation.required_text(errors, "lastName", last_name, max_len=100)
-    clean_phone = validation.text(errors, "phone", phone, max_len=30)
-    clean_program = validation.text(errors, "program", program, max_len=100)
-    clean_ficha = validation.text(errors, "ficha", ficha, max_len=20)
-    errors.raise_if_any()
-    if await session.scalar(select(User.id).where(User.email == clean_email)) is not None:
-        raise ValidationFailed.single("email", "field.email_taken")
     user = User(
         email=clean_email,
-        password_hash=await passwords.hash_password(password, settings.bcrypt_rounds),
         role=Role.STUDENT,
-        first_name=first,
-        last_name=last,
-        phone=clean_phone,
-        program=clean_program,
-        ficha=clean_ficha,
+        first_name=validation.required_text(errors, "firstName", first_name, max_len=100),
+        last_name=validation.required_text(errors, "lastName", last_name, max_len=100),
+        phone=validation.text(errors, "phone", phone, max_len=30),
+        program=validation.text(errors, "program", program, max_len=100),
+        ficha=validation.text(errors, "ficha", ficha, max_len=20),
     )
+    errors.raise_if_any()
+    return user
+
+
+async def _insert_user(session: AsyncSession, user: User) -> None:
+    if await session.scalar(select(User.id).where(User.email == user.email)) is not None:
+        raise ValidationFailed.single("email", "field.email_taken")
     session.add(user)
     try:
         # A concurrent registration of the same e-mail passes the check above; the unique
@@ -146,9 +177,6 @@ async def register(
             await session.flush()
     except IntegrityError as error:
         raise_for_unique(error, {"uq_users_email": ("email", "field.email_taken")})
-    session.add(UserSettings(user_id=user.id, language=language or _default_language(settings)))
-    audit.set_actor(session, user.id, user.role)
-    return await _issue(session, settings, user)
 
 
 def _default_language(settings: Settings) -> Language:
@@ -164,12 +192,13 @@ async def login(
     client_ip: str | None,
 ) -> IssuedTokens:
     """Check credentials. Unknown user, wrong password and inactive account all fail alike,
-    in the same time; repeated failures lock the account key and the IP key for a while."""
+    in the same time. Repeated failures lock this address out of the account, the address out
+    of every account, or the account to addresses it has not signed in from (see `throttle`)."""
     now = datetime.now(UTC)
     normalised = email.strip().lower()[:255]
     keys = throttle.throttle_keys(normalised, client_ip)
     audit.note_target(session, entity="users", entity_id=None, email=normalised)
-    await throttle.ensure_not_locked(session, keys, now)
+    await throttle.ensure_not_locked(session, keys, settings, now)
     user = await session.scalar(select(User).where(User.email == normalised))
     if user is not None:
         audit.note_target(session, entity="users", entity_id=user.id, email=normalised)
@@ -183,7 +212,7 @@ async def login(
         on_failure(session, count_failure)
         raise InvalidCredentials()
     assert user is not None
-    await throttle.clear_account(session, keys)
+    await throttle.record_success(session, keys, now)
     user.last_login_at = now
     if passwords.needs_rehash(user.password_hash, settings.bcrypt_rounds):
         user.password_hash = await passwords.hash_password(password, settings.bcrypt_rounds)

@@ -363,6 +363,146 @@ async def test_register_audit_row_holds_no_secret(gql: GraphQLClient, db: Sessio
     assert created["new"]["role"] == "STUDENT"
 
 
+# ---- registration abuse: enumeration through EMAIL_TAKEN ------------------------------------
+
+
+async def test_a_taken_email_costs_the_same_hash_as_a_new_one(
+    gql: GraphQLClient, factory: Factory, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.INSTRUCTOR, email="taken@test.local")
+    hashes = len(bcrypt_calls.hashes)
+    assert (await register(gql, email="fresh@test.local"))["__typename"] == "AuthPayload"
+    new_cost = bcrypt_calls.hashes[hashes:]
+    assert field_errors(await register(gql, email="taken@test.local")) == [("email", "EMAIL_TAKEN")]
+    taken_cost = bcrypt_calls.hashes[hashes + len(new_cost) :]
+    # One hash at the configured cost on each path, so the answer takes as long either way.
+    assert [salt[:7] for salt in new_cost] == [salt[:7] for salt in taken_cost] == [b"$2b$04$"]
+    # Invalid input is refused before the hash: it reveals nothing about accounts.
+    assert field_errors(await register(gql, email="taken@test.local", password="short")) == [
+        ("password", "PASSWORD_TOO_SHORT")
+    ]
+    assert len(bcrypt_calls.hashes) == hashes + 2
+
+
+async def register_from(client: GraphQLClient, **overrides: Any) -> str:
+    """What a registration got: AuthPayload, a field error code, or RATE_LIMITED."""
+    result = await client.execute(REGISTER, registration(**overrides))
+    if result.get("errors"):
+        rate_limited(result)
+        return "RATE_LIMITED"
+    payload = result["data"]["register"]
+    if payload["__typename"] == "ValidationError":
+        return str(payload["fieldErrors"][0]["code"])
+    return str(payload["__typename"])
+
+
+@contextlib.asynccontextmanager
+async def register_limited_app(settings: Settings, limit: int = 3, **env: str) -> AsyncIterator[Any]:
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), REGISTER_MAX_PER_IP=str(limit), **env))
+    try:
+        yield app
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_registrations_are_limited_per_client_address(
+    settings: Settings, db: Sessions, factory: Factory, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.INSTRUCTOR, email="taken@test.local")
+    async with (
+        register_limited_app(settings) as app,
+        client_from(app, "198.51.100.7") as prober,
+        client_from(app, "203.0.113.10") as student,
+    ):
+        answers = [
+            await register_from(prober, email="taken@test.local"),
+            await register_from(prober, email="new1@test.local"),
+            await register_from(prober, email="bad"),  # input errors are not counted
+            await register_from(prober, email="taken@test.local", password="short"),
+            await register_from(prober, email="new2@test.local"),
+        ]
+        assert answers == ["EMAIL_TAKEN", "AuthPayload", "INVALID_EMAIL", "PASSWORD_TOO_SHORT", "AuthPayload"]
+        hashes = len(bcrypt_calls.hashes)
+        # The limit is reached: refused before any hash, taken or new alike.
+        seconds = rate_limited(await prober.execute(REGISTER, registration(email="taken@test.local")))
+        assert settings.register_window_seconds - 60 < seconds <= settings.register_window_seconds + 1
+        assert await register_from(prober, email="new3@test.local") == "RATE_LIMITED"
+        assert len(bcrypt_calls.hashes) == hashes
+        # Another address is not affected.
+        assert await register_from(student, email="new4@test.local") == "AuthPayload"
+    row = (await throttle_rows(db))["register:198.51.100.7"]
+    window = timedelta(seconds=settings.register_window_seconds)
+    assert (row.failures, row.locked_until) == (3, row.window_started_at + window)
+    async with db() as session:
+        emails = set((await session.scalars(select(models.User.email))).all())
+    assert emails == {"taken@test.local", "new1@test.local", "new2@test.local", "new4@test.local"}
+    outcomes = [(r.outcome, r.error_code) for r in await audit_rows(db, "register")]
+    assert outcomes[-3:] == [(models.AuditOutcome.FAILURE, "RATE_LIMITED")] * 2 + [(models.AuditOutcome.SUCCESS, None)]
+
+
+async def test_probing_taken_emails_is_limited(settings: Settings, factory: Factory) -> None:
+    for n in range(4):
+        await factory.user(models.Role.STUDENT, email=f"member{n}@test.local")
+    async with register_limited_app(settings) as app, client_from(app, "198.51.100.7") as prober:
+        answers = [await register_from(prober, email=f"member{n}@test.local") for n in range(4)]
+    # The failed (rolled back) registrations were counted all the same.
+    assert answers == ["EMAIL_TAKEN"] * 3 + ["RATE_LIMITED"]
+
+
+async def test_concurrent_registrations_from_one_address_are_all_counted(settings: Settings, db: Sessions) -> None:
+    async with register_limited_app(settings) as app, client_from(app, "198.51.100.7") as prober:
+        answers = await asyncio.gather(*(register_from(prober, email=f"burst{n}@test.local") for n in range(6)))
+        # Those already past the check when the limit was reached still finish (at most one
+        # hashing queue's worth per worker); every one of them is counted, and the next waits.
+        served = [a for a in answers if a != "RATE_LIMITED"]
+        assert set(served) == {"AuthPayload"}
+        assert len(served) >= 3
+        assert await register_from(prober, email="after@test.local") == "RATE_LIMITED"
+    assert (await throttle_rows(db))["register:198.51.100.7"].failures == len(served)
+
+
+async def test_registration_limit_is_shared_by_workers_and_ends_with_its_window(
+    settings: Settings, db: Sessions
+) -> None:
+    async with (
+        register_limited_app(settings) as one,
+        register_limited_app(settings) as two,
+        client_from(one, "198.51.100.7") as first,
+        client_from(two, "198.51.100.7") as second,
+    ):
+        assert [await register_from(first, email=f"a{n}@test.local") for n in range(2)] == ["AuthPayload"] * 2
+        assert await register_from(second, email="b0@test.local") == "AuthPayload"
+        assert await register_from(first, email="a2@test.local") == "RATE_LIMITED"
+        assert await register_from(second, email="b1@test.local") == "RATE_LIMITED"
+        past = datetime.now(UTC) - timedelta(seconds=settings.register_window_seconds + 1)
+        async with db.begin() as session:
+            await session.execute(
+                update(models.LoginThrottle).values(window_started_at=past, locked_until=past + timedelta(hours=1))
+            )
+        assert await register_from(second, email="b1@test.local") == "AuthPayload"
+    assert (await throttle_rows(db))["register:198.51.100.7"].failures == 1
+
+
+async def test_registration_limit_uses_the_client_address_from_trusted_proxies_only(
+    settings: Settings, db: Sessions
+) -> None:
+    async with (
+        register_limited_app(settings, limit=1, TRUSTED_PROXIES="10.0.0.1") as app,
+        client_from(app, "10.0.0.1") as proxy,
+        client_from(app, "198.51.100.9") as direct,
+    ):
+        forwarded = {"x-forwarded-for": "198.51.100.7"}
+        ok = await proxy.execute(REGISTER, registration(email="p1@test.local"), headers=forwarded)
+        assert ok["data"]["register"]["__typename"] == "AuthPayload"
+        rate_limited(await proxy.execute(REGISTER, registration(email="p2@test.local"), headers=forwarded))
+        # A client that is not a trusted proxy cannot pick another address to count against.
+        spoofed = {"x-forwarded-for": "192.0.2.1"}
+        ok = await direct.execute(REGISTER, registration(email="d1@test.local"), headers=spoofed)
+        assert ok["data"]["register"]["__typename"] == "AuthPayload"
+        rate_limited(await direct.execute(REGISTER, registration(email="d2@test.local"), headers=spoofed))
+    assert set(await throttle_rows(db)) == {"register:198.51.100.7", "register:198.51.100.9"}
+
+
 # ---- login -----------------------------------------------------------------------------------
 
 
@@ -511,26 +651,29 @@ async def test_login_upgrades_a_weaker_hash(settings: Settings, db: Sessions, fa
 # ---- throttling ------------------------------------------------------------------------------
 
 
-async def test_account_locks_after_max_failures_even_with_right_password(
+async def test_address_is_locked_out_of_the_account_after_max_failures(
     gql: GraphQLClient, db: Sessions, factory: Factory, settings: Settings, bcrypt_calls: CountingBcrypt
 ) -> None:
     await factory.user(models.Role.STUDENT, email="victim@test.local")
-    limit = settings.login_max_failures_per_account
+    limit = settings.login_max_failures_per_account_and_ip
     assert limit == 5
     for _ in range(limit):
         assert await login(gql, "victim@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
     checks = len(bcrypt_calls.checks)
+    # Even the right password is refused from this address for this account.
     result = await gql.execute(LOGIN, {"input": {"email": "victim@test.local", "password": PASSWORD}})
     seconds = rate_limited(result)
     assert settings.login_lockout_seconds - 60 < seconds <= settings.login_lockout_seconds + 1
     # A locked key is refused before any password work.
     assert len(bcrypt_calls.checks) == checks
-    # Case and spaces do not make a new account key.
+    # Case and spaces do not make a new key.
     rate_limited(await gql.execute(LOGIN, {"input": {"email": " VICTIM@Test.local", "password": PASSWORD}}))
     rows = await throttle_rows(db)
-    account = rows["account:victim@test.local"]
-    assert account.failures == limit
-    assert account.locked_until is not None
+    pair = rows["pair:10.1.2.3|victim@test.local"]
+    assert (pair.failures, pair.last_success_at) == (limit, None)
+    assert pair.locked_until is not None
+    # The account and the address as a whole are counted but not locked.
+    assert (rows["account:victim@test.local"].failures, rows["account:victim@test.local"].locked_until) == (limit, None)
     assert rows["ip:10.1.2.3"].locked_until is None
     outcomes = [(r.outcome, r.error_code) for r in await audit_rows(db, "login")]
     assert (
@@ -549,7 +692,9 @@ async def test_concurrent_failures_are_all_counted(gql: GraphQLClient, db: Sessi
     limited = [r for r in results if error_codes(r) == ["RATE_LIMITED"]]
     assert len(invalid) + len(limited) == 8
     assert len(invalid) >= 5
-    assert (await throttle_rows(db))["account:victim@test.local"].failures == len(invalid)
+    rows = await throttle_rows(db)
+    assert rows["pair:10.1.2.3|victim@test.local"].failures == len(invalid)
+    assert rows["account:victim@test.local"].failures == len(invalid)
     rate_limited(await gql.execute(LOGIN, {"input": {"email": "victim@test.local", "password": PASSWORD}}))
 
 
@@ -574,14 +719,21 @@ async def test_lock_expires(gql: GraphQLClient, db: Sessions, factory: Factory) 
     assert (await login(gql, "victim@test.local"))["__typename"] == "AuthPayload"
 
 
-async def test_success_resets_the_account_counter(gql: GraphQLClient, db: Sessions, factory: Factory) -> None:
+async def test_success_resets_the_address_counter_not_the_account_counter(
+    gql: GraphQLClient, db: Sessions, factory: Factory
+) -> None:
     await factory.user(models.Role.STUDENT, email="forgetful@test.local")
     for _ in range(4):
         assert await login(gql, "forgetful@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
-    assert (await throttle_rows(db))["account:forgetful@test.local"].failures == 4
+    assert (await throttle_rows(db))["pair:10.1.2.3|forgetful@test.local"].failures == 4
     assert (await login(gql, "forgetful@test.local"))["__typename"] == "AuthPayload"
-    assert "account:forgetful@test.local" not in await throttle_rows(db)
-    # Four more failures: had the counter not been reset, the fifth would have locked it.
+    rows = await throttle_rows(db)
+    pair = rows["pair:10.1.2.3|forgetful@test.local"]
+    assert (pair.failures, pair.locked_until) == (0, None)
+    assert pair.last_success_at is not None
+    # The owner signing in must not give an attack spread over other addresses a fresh allowance.
+    assert rows["account:forgetful@test.local"].failures == 4
+    # Four more failures: had the address counter not been reset, the fifth would have locked it.
     for _ in range(4):
         assert await login(gql, "forgetful@test.local", "Wrong-Horse-9") == INVALID_CREDENTIALS
     assert (await login(gql, "forgetful@test.local"))["__typename"] == "AuthPayload"
@@ -600,6 +752,7 @@ async def test_unknown_emails_are_throttled_like_real_accounts(
     assert abs(real_seconds - ghost_seconds) <= 5
     assert real["errors"][0]["path"] == ghost["errors"][0]["path"] == ["login"]
     rows = await throttle_rows(db)
+    assert rows["pair:10.1.2.3|real@test.local"].failures == rows["pair:10.1.2.3|ghost@test.local"].failures == 5
     assert rows["account:real@test.local"].failures == rows["account:ghost@test.local"].failures == 5
 
 
@@ -631,6 +784,114 @@ async def test_per_ip_limit_across_emails(settings: Settings, db: Sessions, fact
     assert rows["ip:1.2.3.4"].locked_until is not None
     assert {key for key in rows if key.startswith("ip:")} == {"ip:1.2.3.4"}
     assert [rows[f"account:spray{n}@test.local"].locked_until for n in range(3)] == [None, None, None]
+
+
+async def answer(client: GraphQLClient, email: str, password: str = PASSWORD) -> str:
+    """What a login attempt got: AuthPayload, INVALID_CREDENTIALS or RATE_LIMITED."""
+    result = await client.execute(LOGIN, {"input": {"email": email, "password": password}})
+    if result.get("errors"):
+        rate_limited(result)
+        return "RATE_LIMITED"
+    login_result = result["data"]["login"]
+    return str(login_result["__typename"] if login_result["__typename"] == "AuthPayload" else login_result["code"])
+
+
+async def test_attackers_failures_do_not_lock_the_owner_out_from_another_address(
+    app: Any, db: Sessions, factory: Factory
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    await factory.user(models.Role.STUDENT, email="other@test.local")
+    async with client_from(app, "198.51.100.66") as attacker, client_from(app, "203.0.113.10") as owner:
+        assert [await answer(attacker, "victim@test.local", "Wrong-Horse-9") for _ in range(5)] == [
+            "INVALID_CREDENTIALS"
+        ] * 5
+        # The attacker's address is locked for this account, even with the right password...
+        assert await answer(attacker, "victim@test.local") == "RATE_LIMITED"
+        # ...but not for other accounts (that is the per-address limit, much higher)...
+        assert await answer(attacker, "other@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+        # ...and the owner, elsewhere, signs in.
+        assert await answer(owner, "victim@test.local") == "AuthPayload"
+        assert await answer(attacker, "victim@test.local") == "RATE_LIMITED"
+    rows = await throttle_rows(db)
+    assert rows["pair:198.51.100.66|victim@test.local"].locked_until is not None
+    assert rows["account:victim@test.local"].locked_until is None
+    assert rows["ip:198.51.100.66"].locked_until is None
+
+
+async def test_a_limit_of_one_locks_on_the_first_failure(settings: Settings, factory: Factory) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), LOGIN_MAX_FAILURES_PER_IP="1"))
+    try:
+        async with client_from(app, "198.51.100.1") as client:
+            assert await answer(client, "victim@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+            assert await answer(client, "victim@test.local") == "RATE_LIMITED"
+    finally:
+        await app.state.engine.dispose()
+
+
+async def guess_from_many_addresses(app: Any, email: str, addresses: int) -> list[str]:
+    """Five wrong passwords and one more attempt from each of `addresses` addresses."""
+    answers = []
+    for n in range(addresses):
+        async with client_from(app, f"198.51.100.{n + 1}") as attacker:
+            answers += [await answer(attacker, email, f"Guess-{n}-{i}") for i in range(6)]
+    return answers
+
+
+async def test_guessing_from_many_addresses_is_capped_by_the_account_rule(
+    app: Any, db: Sessions, factory: Factory, settings: Settings, bcrypt_calls: CountingBcrypt
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    assert (settings.login_max_failures_per_account, settings.login_max_failures_per_account_and_ip) == (20, 5)
+    async with client_from(app, "203.0.113.10") as owner:
+        assert await answer(owner, "victim@test.local") == "AuthPayload"  # the owner's usual address
+    answers = await guess_from_many_addresses(app, "victim@test.local", 4)
+    assert answers == (["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]) * 4
+    checks = len(bcrypt_calls.checks)
+    # 20 failures from 4 addresses: a fifth address gets no guess, not even the right one...
+    async with client_from(app, "198.51.100.5") as fifth:
+        assert await answer(fifth, "victim@test.local", "Guess-5-0") == "RATE_LIMITED"
+        assert await answer(fifth, "victim@test.local") == "RATE_LIMITED"
+    assert len(bcrypt_calls.checks) == checks
+    # ...while the owner, from an address the account signed in from, still gets in.
+    async with client_from(app, "203.0.113.10") as owner:
+        assert await answer(owner, "victim@test.local", "Wrong-Horse-9") == "INVALID_CREDENTIALS"
+        assert await answer(owner, "victim@test.local") == "AuthPayload"
+    assert (await throttle_rows(db))["account:victim@test.local"].locked_until is not None
+
+
+async def test_account_rule_answers_alike_for_unknown_emails(app: Any, factory: Factory) -> None:
+    await factory.user(models.Role.STUDENT, email="real@test.local")
+    real = await guess_from_many_addresses(app, "real@test.local", 5)
+    ghost = await guess_from_many_addresses(app, "ghost@test.local", 5)
+    assert real == ghost == (["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]) * 4 + ["RATE_LIMITED"] * 6
+
+
+async def test_an_address_stops_being_known_after_the_configured_days(
+    settings: Settings, db: Sessions, factory: Factory
+) -> None:
+    await factory.user(models.Role.STUDENT, email="victim@test.local")
+    app = create_app(make_settings(DATABASE_URL=str(settings.database_url), LOGIN_MAX_FAILURES_PER_ACCOUNT="3"))
+    try:
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "AuthPayload"
+        async with client_from(app, "198.51.100.1") as attacker:
+            assert [await answer(attacker, "victim@test.local", "Wrong-Horse-9") for _ in range(4)] == [
+                "INVALID_CREDENTIALS"
+            ] * 3 + ["RATE_LIMITED"]
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "AuthPayload"
+        stale = datetime.now(UTC) - timedelta(days=settings.login_known_address_days, seconds=1)
+        async with db.begin() as session:
+            await session.execute(
+                update(models.LoginThrottle)
+                .where(models.LoginThrottle.key == "pair:203.0.113.10|victim@test.local")
+                .values(last_success_at=stale)
+            )
+        async with client_from(app, "203.0.113.10") as owner:
+            assert await answer(owner, "victim@test.local") == "RATE_LIMITED"
+    finally:
+        await app.state.engine.dispose()
 
 
 def aliased_logins(n: int) -> str:

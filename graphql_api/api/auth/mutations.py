@@ -17,9 +17,8 @@ from graphql_api.api.core.errors import (
 )
 from graphql_api.api.core.inputs import values
 from graphql_api.api.core.mutation import mutation
-from graphql_api.api.enums import Language, Theme, to_model
+from graphql_api.api.enums import Language, Theme
 from graphql_api.api.users.types import User, UserSettings
-from graphql_api.db import models
 from graphql_api.services import auth
 from graphql_api.services.auth import IssuedTokens
 
@@ -145,29 +144,18 @@ UpdateMySettingsResult = Annotated[
 class AuthMutation:
     @mutation(description="Create a STUDENT account and sign in (when self-registration is enabled).")
     async def register(self, info: Info, input: RegisterInput) -> RegisterResult:
+        context = info.context
         issued = await auth.register(
-            info.context.require_session(),
-            info.context.settings,
-            email=input.email,
-            password=input.password,
-            first_name=input.first_name,
-            last_name=input.last_name,
-            phone=input.phone,
-            program=input.program,
-            ficha=input.ficha,
-            language=to_model(input.language, models.Language) if input.language else None,
+            context.require_session(), context.settings, **values(input), client_ip=context.meta.client_ip
         )
         await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 
     @mutation(description="Sign in with e-mail and password. Failed attempts are throttled per account and per IP.")
     async def login(self, info: Info, input: LoginInput) -> LoginResult:
+        context = info.context
         issued = await auth.login(
-            info.context.require_session(),
-            info.context.settings,
-            email=input.email,
-            password=input.password,
-            client_ip=info.context.meta.client_ip,
+            context.require_session(), context.settings, **values(input), client_ip=context.meta.client_ip
         )
         await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
@@ -176,11 +164,7 @@ class AuthMutation:
         description="Exchange a refresh token for a new pair. A spent token presented again revokes its whole family."
     )
     async def refresh_token(self, info: Info, input: RefreshTokenInput) -> RefreshTokenResult:
-        issued = await auth.refresh(
-            info.context.require_session(),
-            info.context.settings,
-            refresh_token=input.refresh_token,
-        )
+        issued = await auth.refresh(info.context.require_session(), info.context.settings, **values(input))
         await info.context.sign_in(issued.access_token)
         return AuthPayload.from_tokens(issued)
 

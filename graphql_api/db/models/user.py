@@ -90,14 +90,18 @@ class RefreshToken(IdMixin, Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counters keyed by `account:<email>` or `ip:<address>`.
+    """Attempt counters (see `graphql_api.services.throttle`): failed logins keyed by
+    `pair:<address>|<email>`, `ip:<address>` or `account:<email>`, registrations by
+    `register:<address>`.
 
-    Kept in PostgreSQL, not in process memory, so the limit holds across workers and hosts.
+    Kept in PostgreSQL, not in process memory, so the limits hold across workers and hosts.
     """
 
     __tablename__ = "login_throttle"
 
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, server_default="0", default=0)
     window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # On a `pair:` key: the last sign-in from that address, which makes it known to the account.
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
