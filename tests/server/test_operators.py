@@ -1,0 +1,92 @@
+"""Operator-facing behaviour of the command line as real processes: migrations from several
+hosts at once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from graphql_api.db.embedded import EmbeddedPostgres
+from tests.server.conftest import BIN_DIR, fetchval, process_env
+
+pytestmark = pytest.mark.server
+
+CLI = str(BIN_DIR / "graphql-api")
+
+
+@pytest.fixture
+def empty_database(postgres: EmbeddedPostgres) -> str:
+    name = f"ops_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(name)
+    return postgres.url(name)
+
+
+def start_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    # A session of its own: no controlling terminal, as under a container or a service manager.
+    return subprocess.Popen(
+        [CLI, *args],
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    process = start_cli(args, env, cwd)
+    output, _ = process.communicate(timeout=120)
+    return process.returncode, output
+
+
+async def lock_waiters(url: str, count: int, own_pid: int) -> None:
+    """Until `count` other sessions on this database wait on a lock."""
+    connection = await asyncpg.connect(url, timeout=5)
+    try:
+        for _ in range(600):
+            waiting = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND pid <> $1",
+                own_pid,
+            )
+            if waiting >= count:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"fewer than {count} sessions waited on a lock")
+    finally:
+        await connection.close()
+
+
+async def test_two_hosts_migrating_at_once_both_succeed_and_one_migrates(empty_database: str, tmp_path: Path) -> None:
+    # Both processes are made to reach the database at the same moment: this uncommitted
+    # `alembic_version` table holds up whoever creates it first, and is rolled back once two
+    # sessions wait, so the two migrations really overlap instead of running one after the other.
+    blocker = await asyncpg.connect(empty_database, timeout=5)
+    hold = blocker.transaction()
+    await hold.start()
+    await blocker.execute("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+    env = process_env(DATABASE_URL=empty_database, LOG_LEVEL="info")
+    processes = [start_cli(["migrate"], env, tmp_path) for _ in range(2)]
+    try:
+        await lock_waiters(empty_database, 2, blocker.get_server_pid())
+        await hold.rollback()
+        outputs = [await asyncio.to_thread(process.communicate, timeout=120) for process in processes]
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+        await blocker.close()
+
+    codes = [process.returncode for process in processes]
+    logs = [output for output, _ in outputs]
+    assert codes == [0, 0], "\n----\n".join(logs)
+    assert sum("Running upgrade  -> 0001" in log for log in logs) == 1, logs
+    assert all("Traceback" not in log for log in logs), logs
+    assert await fetchval(empty_database, "SELECT count(*) FROM alembic_version") == 1
