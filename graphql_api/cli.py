@@ -121,6 +121,10 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     if not args.demo:
         print("Nothing to seed: pass --demo.", file=sys.stderr)
         return 2
+    if settings.is_production:
+        # The demo set holds an ADMIN_GENERAL whose password is printed in the README.
+        print("seed --demo is refused with APP_ENV=production: demo accounts have public passwords.", file=sys.stderr)
+        return 2
     with database(settings) as url:
         _migrate(url)
         if not asyncio.run(_seed_demo(settings, url, only_if_empty=True)):
@@ -158,11 +162,26 @@ async def _create_admin(settings: Settings, url: str, email: str, password: str,
 
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    password = os.environ.get("ADMIN_PASSWORD") or _ask_password()
+    if not password:
+        return 2
     with database(settings) as url:
         _migrate(url)
         asyncio.run(_create_admin(settings, url, args.email, password, args.first_name, args.last_name))
     return 0
+
+
+def _ask_password() -> str | None:
+    """The password typed on the terminal, or None (with the reason printed) when there is
+    no terminal to ask on, as in a container or a CI job."""
+    if not sys.stdin.isatty():
+        print("create-admin: no terminal to ask for the password; set ADMIN_PASSWORD.", file=sys.stderr)
+        return None
+    try:
+        return getpass.getpass("Password: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\ncreate-admin: no password given.", file=sys.stderr)
+        return None
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:

@@ -193,6 +193,8 @@ class Settings:
                 raise SettingsError("SECRET_KEY must be set in production (the default is public)")
             if self.qr_secret_key == DEFAULT_QR_SECRET_KEY:
                 raise SettingsError("QR_SECRET_KEY must be set in production (the default is public)")
+            if self.seed_demo:
+                raise SettingsError("SEED_DEMO must be false in production (demo accounts have public passwords)")
 
     @property
     def postgres_data_dir(self) -> Path:

@@ -1,5 +1,5 @@
 """Operator-facing behaviour of the command line as real processes: migrations from several
-hosts at once."""
+hosts at once, demo data refused in production, create-admin without a terminal."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ from tests.server.conftest import BIN_DIR, fetchval, process_env
 pytestmark = pytest.mark.server
 
 CLI = str(BIN_DIR / "graphql-api")
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "operator-test-secret-0123456789-abcdefghij",
+    "QR_SECRET_KEY": "operator-test-qr-key-0123456789-abcdefghij",
+}
 
 
 @pytest.fixture
@@ -90,3 +95,33 @@ async def test_two_hosts_migrating_at_once_both_succeed_and_one_migrates(empty_d
     assert sum("Running upgrade  -> 0001" in log for log in logs) == 1, logs
     assert all("Traceback" not in log for log in logs), logs
     assert await fetchval(empty_database, "SELECT count(*) FROM alembic_version") == 1
+
+
+async def test_seed_demo_is_refused_in_production(empty_database: str, tmp_path: Path) -> None:
+    env = process_env(test_defaults=False, DATABASE_URL=empty_database, **PRODUCTION)
+    code, output = run_cli(["seed", "--demo"], env, tmp_path)
+    assert code == 2, output
+    assert "production" in output
+    assert "Traceback" not in output
+    # Refused before anything is written: not even migrated.
+    assert await fetchval(empty_database, "SELECT to_regclass('public.users')") is None
+
+
+def test_seed_demo_setting_is_refused_in_production(tmp_path: Path) -> None:
+    env = process_env(
+        test_defaults=False, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", SEED_DEMO="true", **PRODUCTION
+    )
+    code, output = run_cli(["serve"], env, tmp_path)
+    assert code == 2, output
+    assert "SEED_DEMO" in output
+    assert "Traceback" not in output
+
+
+async def test_create_admin_without_terminal_or_password_exits_2(empty_database: str, tmp_path: Path) -> None:
+    code, output = run_cli(
+        ["create-admin", "--email", "first@example.org"], process_env(DATABASE_URL=empty_database), tmp_path
+    )
+    assert code == 2, output
+    assert "ADMIN_PASSWORD" in output
+    assert "Traceback" not in output
+    assert "EOFError" not in output
