@@ -90,7 +90,7 @@ async def _seed_demo(settings: Settings, url: str, *, only_if_empty: bool) -> bo
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from graphql_api import serving
 
     with database(settings) as url:
         _migrate(url)
@@ -106,22 +106,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # embedded PostgreSQL above was stopped, with status -15. Exit normally instead.
         previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            uvicorn.run(
-                "graphql_api.app:app_factory",
-                factory=True,
-                host=host,
-                port=port,
-                workers=args.workers or settings.workers,
-                log_level=settings.log_level,
-                loop="uvloop",
-                http="httptools",
-                ws="websockets-sansio",
-                ws_max_size=64 * 1024,
-                timeout_graceful_shutdown=20,
-                proxy_headers=False,  # X-Forwarded-For is handled with TRUSTED_PROXIES
-                server_header=False,
-                access_log=False,
-            )
+            serving.run(serving.server_config(settings, host, port, args.workers or settings.workers))
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
     return 0
