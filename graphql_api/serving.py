@@ -1,10 +1,21 @@
-"""uvicorn as `graphql-api serve` runs it: its options from the settings and a deadline for
-each request to arrive."""
+"""uvicorn as `graphql-api serve` runs it: its options from the settings, a deadline for each
+request to arrive, and a listening socket per worker.
+
+uvicorn's supervisor binds one socket and hands it to every worker. All of them wait on it,
+and whichever wakes first accepts every connection queued at that moment: a client (or load
+balancer) opening its keep-alive connections at once got them all on one worker while the
+others idled. Here each worker binds its own socket with SO_REUSEPORT, and the kernel spreads
+new connections over the sockets. The supervisor itself is uvicorn's, unchanged (health checks,
+replacing a dead worker, SIGHUP, graceful SIGTERM): it passes its "sockets" to each worker it
+starts by pickling them, and `WorkerSocket` unpickles as a socket of the worker's own. A dead
+worker's socket closes with it, so no connection waits in the queue of a worker that is gone.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 from typing import Any
 
@@ -77,6 +88,35 @@ class HttpProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
+class WorkerSocket:
+    """Pickles (in the supervisor) into a socket bound with SO_REUSEPORT in the worker that
+    unpickles it: one socket per worker, in the same port group. uvicorn makes it listen once
+    the worker's app has started, so a starting worker is given no connection."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+
+    def __reduce__(self) -> tuple[Any, tuple[str, int]]:
+        return (bind_in_worker, (self.host, self.port))
+
+
+def reuse_port_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+def bind_in_worker(host: str, port: int) -> socket.socket:
+    try:
+        return reuse_port_socket(host, port)
+    except OSError as error:
+        log.error("worker cannot bind %s:%d: %s", host, port, error)
+        sys.exit(STARTUP_FAILURE)  # the supervisor stops instead of restarting it forever
+
+
 def server_config(settings: Settings, host: str, port: int, workers: int) -> ServerConfig:
     return ServerConfig(
         "graphql_api.app:app_factory",
@@ -101,11 +141,21 @@ def server_config(settings: Settings, host: str, port: int, workers: int) -> Ser
 
 def run(config: ServerConfig) -> None:
     """Serve until SIGTERM/SIGINT: in this process with one worker, else under uvicorn's
-    supervisor."""
+    supervisor with a socket per worker."""
     if config.workers <= 1:
         server = Server(config)
         server.run()
         if not server.started:
             sys.exit(STARTUP_FAILURE)  # as uvicorn.run: the app or the bind failed
         return
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    try:
+        # Holds the port (bound, not listening, so it is given no connection) and fails early,
+        # in the supervisor, if something else listens there; with port 0 it picks the port.
+        reserved = reuse_port_socket(config.host, config.port)
+    except OSError as error:
+        log.error("cannot listen on %s:%d: %s", config.host, config.port, error)
+        sys.exit(STARTUP_FAILURE)
+    with reserved:
+        config.port = reserved.getsockname()[1]
+        log.info("Uvicorn running on http://%s:%d with %d workers", config.host, config.port, config.workers)
+        Multiprocess(config, sockets=[WorkerSocket(config.host, config.port)]).run()  # type: ignore[list-item]
