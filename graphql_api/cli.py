@@ -171,7 +171,7 @@ async def _create_admin(settings: Settings, url: str, email: str, password: str,
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     password = os.environ.get("ADMIN_PASSWORD") or _ask_password()
-    if not password:
+    if password is None:
         return 2
     with database(settings) as url:
         _migrate(url)

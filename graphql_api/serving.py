@@ -14,6 +14,7 @@ worker's socket closes with it, so no connection waits in the queue of a worker 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import sys
@@ -144,7 +145,9 @@ def run(config: ServerConfig) -> None:
     supervisor with a socket per worker."""
     if config.workers <= 1:
         server = Server(config)
-        server.run()
+        # After a graceful shutdown on Ctrl-C uvicorn raises SIGINT again (as uvicorn.run does).
+        with contextlib.suppress(KeyboardInterrupt):
+            server.run()
         if not server.started:
             sys.exit(STARTUP_FAILURE)  # as uvicorn.run: the app or the bind failed
         return

@@ -103,3 +103,13 @@ async def test_f10_sigterm_finishes_in_flight_request_and_closes_websockets_1012
     log = server.log()
     assert "Application shutdown complete" in log, log  # lifespan ran: the engine is disposed
     assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_ctrl_c_stops_serve_cleanly(start_server: StartServer, server_db: Seeded, workers: str) -> None:
+    server = start_server(server_db.url, cli=True, WORKERS=workers)
+    server.signal(signal.SIGINT)
+    exit_code = await asyncio.to_thread(server.wait, GRACEFUL_SECONDS + 5)
+    log = server.log()
+    assert exit_code == 0, log
+    assert "Traceback" not in log, log
