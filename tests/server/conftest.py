@@ -94,7 +94,9 @@ def process_env(*, test_defaults: bool = True, **values: str) -> dict[str, str]:
 
 
 def uvicorn_command(port: int, graceful_seconds: int = 10) -> list[str]:
-    """The same server options as `graphql-api serve` (graphql_api/cli.py), on `port`."""
+    """Plain uvicorn with the options of `graphql-api serve` (graphql_api/serving.py), on
+    `port`; without serve's request read deadline and socket per worker (tests of those start
+    `graphql-api serve`)."""
     return [
         sys.executable,
         "-m",
