@@ -2,7 +2,9 @@
 # The API server image. Build: `docker build -t graphql-api .`; run it with DATABASE_URL,
 # SECRET_KEY and QR_SECRET_KEY in the environment (see compose.yaml). It listens on 8000.
 
-# ---- builder: the locked dependencies in a virtualenv -------------------------------------
+# ---- builder: the runtime lock in a virtualenv ---------------------------------------------
+# Only requirements.lock: no test tools, no embedded PostgreSQL (the image always has
+# DATABASE_URL). Every pin carries its hashes; pip refuses any other file.
 FROM python:3.11-slim AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -11,7 +13,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /app
 COPY requirements.lock ./
-RUN pip install --require-virtualenv -r requirements.lock
+RUN pip install --require-virtualenv --require-hashes --only-binary=:all: -r requirements.lock
 # The package runs from /app, where migrations/ sits next to graphql_api/ (graphql_api.db.migrate
 # finds it there). A compat-mode editable install adds /app to the path and the `graphql-api`
 # script; the runtime stage puts the same sources at the same place.

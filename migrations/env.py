@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from graphql_api.db.engine import async_url
+from graphql_api.db.migrate import lock_migrations
 from graphql_api.db.models import Base
 
 config = context.config
@@ -35,6 +36,7 @@ def _run(connection: Connection) -> None:
         compare_server_default=False,
     )
     with context.begin_transaction():
+        lock_migrations(connection)
         context.run_migrations()
 
 

@@ -53,6 +53,18 @@ async def is_empty(session: AsyncSession) -> bool:
     return not await session.scalar(select(func.count()).select_from(User))
 
 
+async def demo_accounts(session: AsyncSession) -> list[DemoAccount]:
+    """The demo accounts in the database (after the first start; one may have been changed)."""
+    rows = await session.execute(
+        select(User.email, User.role, Environment.name)
+        .outerjoin(Environment, Environment.id == User.environment_id)
+        .where(User.email.like("%@demo.local"))
+    )
+    ranks = {role: rank for rank, role in enumerate(Role)}
+    found = [DemoAccount(email, role, environment) for email, role, environment in rows]
+    return sorted(found, key=lambda account: (account.email.split("@")[0].split(".")[-1], ranks[account.role]))
+
+
 async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccount]:
     """Create the demo data in the session's transaction; returns the accounts created."""
     accounts: list[DemoAccount] = []

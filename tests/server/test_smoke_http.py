@@ -192,7 +192,7 @@ async def test_health_endpoints_are_json(server: ServerProcess) -> None:
         ready = await http.get("/health/ready")
     assert live.status_code == 200
     assert live.headers["content-type"].startswith("application/json")
-    assert live.json() == {"status": "ok"}
+    assert live.json() == {"status": "ok", "worker": server.pid}
     assert ready.status_code == 200
     assert ready.json() == {"status": "ok", "database": "ok", "migrations": "head"}
 
