@@ -24,6 +24,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
+from graphql_api.api.core.ide import page as ide_page
 from graphql_api.api.core.loaders import Loaders
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
@@ -220,6 +221,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page instead of strawberry's, which loads GraphiQL from a CDN (see ide/).
+        return ide_page.page(request)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Browsers cannot set headers on WebSockets: the token comes in connection_init as
