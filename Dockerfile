@@ -21,6 +21,13 @@ COPY pyproject.toml README.md ./
 COPY graphql_api ./graphql_api
 RUN pip install --require-virtualenv --no-deps --config-settings editable_mode=compat -e .
 
+# ---- GraphiQL's files: the npm packages of the lock, from the registry, integrity-checked --
+# fetch.py is standard library only; this layer changes only when the lock does.
+FROM python:3.11-slim AS ide-assets
+WORKDIR /ide
+COPY graphql_api/api/core/ide/fetch.py graphql_api/api/core/ide/lock.json ./
+RUN python fetch.py
+
 # ---- runtime: the virtualenv and the application, as an unprivileged user ------------------
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -36,6 +43,7 @@ WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY pyproject.toml README.md schema.graphql ./
 COPY graphql_api ./graphql_api
+COPY --from=ide-assets /ide/vendor ./graphql_api/api/core/ide/vendor
 COPY migrations ./migrations
 # Sources stay root-owned (read-only for the server); only the data directory is writable.
 RUN mkdir -p /app/.data && chown app:app /app/.data

@@ -24,6 +24,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from graphql_api.api.core.ide import page as ide_page
 from graphql_api.api.core.view import GraphQLView
 from graphql_api.api.schema import build_schema
 from graphql_api.auth import passwords
@@ -102,6 +103,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
             WebSocketRoute("/graphql", view),
             Route("/health/live", live),
             Route("/health/ready", ready),
+            *(ide_page.routes() if settings.graphql_ide else []),
         ],
         middleware=middleware,
         lifespan=lifespan,

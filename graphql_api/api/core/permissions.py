@@ -3,6 +3,10 @@
     @isAuthenticated                      any signed-in, active user
     @hasRole(roles: [SUPERVISOR, ...])    signed in with one of these roles
 
+Each permission also states its rule in words, and the field's description ends with it
+("Requires: signed in with the role ADMIN_GENERAL."), so GraphiQL's docs explorer shows who
+may call a field from the same declaration that enforces it.
+
 Object-level rules (scope, ownership) are not here: they live in the SQL of every read and in
 the services' writes, so an object out of scope looks exactly like a missing one.
 """
@@ -16,6 +20,7 @@ from graphql import GraphQLError
 from strawberry.extensions import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema_directive import Location
+from strawberry.types.field import StrawberryField
 
 from graphql_api.api.core.context import Info
 from graphql_api.api.core.enums import Role
@@ -62,6 +67,7 @@ class IsAuthenticated(BasePermission):
     """The caller presented a valid, unrevoked access token of an active account."""
 
     _schema_directive = IsAuthenticatedDirective()
+    rule = "signed in"
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         if await info.context.authenticate() is None:
@@ -76,6 +82,10 @@ class HasRole(BasePermission):
         self.roles = frozenset(roles)
         ordered = [role for role in ModelRole if role in self.roles]
         self._schema_directive = HasRoleDirective(roles=[Role[role.name] for role in ordered])  # type: ignore[misc]
+        names = ", ".join(role.name for role in ordered)
+        self.rule = (
+            f"signed in with one of the roles {names}" if len(ordered) > 1 else f"signed in with the role {names}"
+        )
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         principal = await info.context.authenticate()
@@ -86,9 +96,26 @@ class HasRole(BasePermission):
         return True
 
 
+class DeclaredPermission(PermissionExtension):
+    """strawberry's permission extension, which also appends the rule to the field's description
+    when the schema is built."""
+
+    permissions: list[IsAuthenticated | HasRole]  # type: ignore[assignment]
+
+    def __init__(self, permission: IsAuthenticated | HasRole) -> None:
+        super().__init__(permissions=[permission])
+
+    def apply(self, field: StrawberryField) -> None:
+        super().apply(field)
+        rule = "Requires: " + " and ".join(permission.rule for permission in self.permissions) + "."
+        # Field objects outlive a schema (tests and the CLI build several), so append only once.
+        if not (field.description or "").endswith(rule):
+            field.description = f"{field.description}\n\n{rule}" if field.description else rule
+
+
 def authenticated() -> list[FieldExtension]:
-    return [PermissionExtension(permissions=[IsAuthenticated()])]
+    return [DeclaredPermission(IsAuthenticated())]
 
 
 def roles(*allowed: ModelRole) -> list[FieldExtension]:
-    return [PermissionExtension(permissions=[HasRole(*allowed)])]
+    return [DeclaredPermission(HasRole(*allowed))]

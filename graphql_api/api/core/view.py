@@ -7,21 +7,24 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import process_result
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.unset import UNSET, UnsetType
 
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
+from graphql_api.api.core.ide import page as ide_page
 from graphql_api.api.core.loaders import Loaders
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
@@ -94,8 +97,21 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """WebSocket messages as text frames (SPEC §3). strawberry sends what `encode_json` returns,
+    and ours returns bytes (orjson) for HTTP, which went out as binary frames that browsers'
+    graphql-ws client (GraphiQL's) cannot parse."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
@@ -205,6 +221,10 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_root_value(self, request: Request | WebSocket) -> None:
         return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Our own page instead of strawberry's, which loads GraphiQL from a CDN (see ide/).
+        return ide_page.page(request)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Browsers cannot set headers on WebSockets: the token comes in connection_init as
