@@ -23,6 +23,7 @@ from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.loaders import Loaders
+from graphql_api.api.core.websocket import TextFrames
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
 from graphql_api.services.audit import RequestMeta
@@ -96,6 +97,7 @@ def _bearer(value: str | None) -> str | None:
 
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
+    websocket_adapter_class = TextFrames
 
     def __init__(
         self,
