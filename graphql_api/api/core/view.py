@@ -23,7 +23,7 @@ from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.loaders import Loaders
-from graphql_api.api.core.websocket import TextFrames
+from graphql_api.api.core.websocket import TextFrames, TransportWSHandler
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
 from graphql_api.services.audit import RequestMeta
@@ -98,6 +98,7 @@ def _bearer(value: str | None) -> str | None:
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
