@@ -3,6 +3,7 @@ examples/curl.sh with sh and curl, examples/client.py with this virtualenv's Pyt
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -11,13 +12,14 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from graphql_api.db.embedded import free_port
+from graphql_api.db.embedded import EmbeddedPostgres, free_port
+from graphql_api.db.migrate import upgrade
 from tests.conftest import PASSWORD
-from tests.server.conftest import REPO_ROOT, Seeded, ServerProcess, fetchval, process_env, uvicorn_command
+from tests.server.conftest import REPO_ROOT, Seeded, ServerProcess, fetchval, process_env, seed, uvicorn_command
 
 pytestmark = pytest.mark.server
 
@@ -26,11 +28,26 @@ HANG = 120
 
 
 @pytest.fixture(scope="module")
-def server(server_db: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+async def examples_db(postgres: EmbeddedPostgres) -> AsyncIterator[Seeded]:
+    """A database of its own: the client example changes stock (and puts it back), and other
+    modules' tests expect the shared `server_db` items as they seeded them."""
+    name = f"examples_{os.getpid()}"
+    postgres.create_database(name)
+    url = postgres.url(name)
+    await asyncio.to_thread(upgrade, url)
+    seeded = await seed(url)
+    try:
+        yield seeded
+    finally:
+        await seeded.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(examples_db: Seeded, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     port = free_port()
     process = ServerProcess(
         uvicorn_command(port),
-        process_env(DATABASE_URL=server_db.url),
+        process_env(DATABASE_URL=examples_db.url),
         port,
         tmp_path_factory.mktemp("examples") / "uvicorn.log",
     )
@@ -54,8 +71,8 @@ def curl() -> None:
 
 
 @pytest.mark.usefixtures("curl")
-def test_curl_example(server: ServerProcess, server_db: Seeded) -> None:
-    email = server_db.supervisor.user.email
+def test_curl_example(server: ServerProcess, examples_db: Seeded) -> None:
+    email = examples_db.supervisor.user.email
     done = run(["sh", "examples/curl.sh", server.graphql_url], EMAIL=email, PASSWORD=PASSWORD)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)["data"]
@@ -72,8 +89,8 @@ def test_curl_example_stops_on_a_failed_sign_in(server: ServerProcess) -> None:
     assert "INVALID_CREDENTIALS" in done.stderr
 
 
-async def test_client_example(server: ServerProcess, server_db: Seeded) -> None:
-    email = server_db.supervisor.user.email
+async def test_client_example(server: ServerProcess, examples_db: Seeded) -> None:
+    email = examples_db.supervisor.user.email
     done = run(
         [sys.executable, "examples/client.py", "--url", server.graphql_url, "--email", email, "--password", PASSWORD]
     )
@@ -92,9 +109,9 @@ async def test_client_example(server: ServerProcess, server_db: Seeded) -> None:
     assert lines[3].startswith(f"adjustItemStock +1 RESTOCK expecting {seen}: ConflictError CONFLICT: ")
     # Both union members were handled, and the item ends as it was, with two ledger rows more.
     row_id = uuid.UUID(base64.b64decode(item_id).decode().split(":", 1)[1])
-    assert await fetchval(server_db.url, "SELECT quantity FROM inventory_items WHERE id = $1", row_id) == seen
+    assert await fetchval(examples_db.url, "SELECT quantity FROM inventory_items WHERE id = $1", row_id) == seen
     written = await fetchval(
-        server_db.url,
+        examples_db.url,
         "SELECT count(*) FROM inventory_movements WHERE item_id = $1 AND note = 'examples/client.py'",
         row_id,
     )
