@@ -163,7 +163,7 @@ async def test_requests_the_direct_path_does_not_take(
     assert paths.direct == 0
 
 
-async def test_batches_and_other_content_types_go_through_strawberry(
+async def test_batches_and_other_content_types_never_take_the_direct_path(
     client: httpx.AsyncClient, world: World, paths: Paths
 ) -> None:
     query = fresh("{ me { id } }")
