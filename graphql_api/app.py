@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphql_api.api.core.ide import page as ide_page
+from graphql_api.api.core.transport import BodyLimit
 from graphql_api.api.core.view import GraphQLView
 from graphql_api.api.schema import build_schema
 from graphql_api.auth import passwords
@@ -96,10 +97,12 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
                 max_age=600,
             )
         )
-    graphql_methods = ["GET", "POST"] if settings.graphql_ide else ["POST"]
+    # Innermost, so that CORS headers reach a 413 too.
+    middleware.append(Middleware(BodyLimit, max_bytes=settings.max_body_bytes))
     app = Starlette(
         routes=[
-            Route("/graphql", view, methods=graphql_methods),
+            # Every method reaches the view, which answers a 405 as a GraphQL JSON body.
+            Route("/graphql", view),
             WebSocketRoute("/graphql", view),
             Route("/health/live", live),
             Route("/health/ready", ready),
@@ -107,7 +110,6 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         ],
         middleware=middleware,
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
         exception_handlers={ClientDisconnect: client_disconnected},
     )
     app.state.engine = engine

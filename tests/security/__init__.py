@@ -63,3 +63,14 @@ async def count_rows(db: async_sessionmaker[AsyncSession], model: Any) -> int:
 
 def failing_login(email: str = "nobody@test.local") -> str:
     return 'mutation { login(input: {email: "%s", password: "Wrong-Password-1"}) { __typename } }' % email  # noqa: UP031
+
+
+def transport_error(response: httpx.Response) -> tuple[int, str]:
+    """(status, message) of a transport-level refusal: a GraphQL JSON body without `data`
+    whose only error has the code BAD_REQUEST, never text/plain."""
+    assert response.headers["content-type"] == "application/json", response.text
+    body = response.json()
+    assert list(body) == ["errors"], body
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_REQUEST"}, body
+    return response.status_code, error["message"]

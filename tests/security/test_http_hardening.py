@@ -17,7 +17,7 @@ from graphql_api.api.core.view import client_ip
 from graphql_api.db import models
 from graphql_api.settings import SettingsError
 from tests.conftest import GraphQLClient, error_codes, make_settings
-from tests.security import app_client, audit_rows, count_rows, failing_login, production_client
+from tests.security import app_client, audit_rows, count_rows, failing_login, production_client, transport_error
 
 ORIGIN = "https://app.example"
 EVIL = "https://evil.example"
@@ -166,23 +166,19 @@ async def test_s03_suggestions_kept_in_test_mode(client: httpx.AsyncClient) -> N
 # ---- S04 GET --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("query", "message"),
-    [
-        ("query cop { __typename }", "queries are not allowed when using GET"),
-        ("mutation cop { __typename }", "mutations are not allowed when using GET"),
-    ],
-)
-async def test_s04_get_is_refused_in_test_mode(client: httpx.AsyncClient, query: str, message: str) -> None:
+@pytest.mark.parametrize("query", ["query cop { __typename }", "mutation cop { __typename }"])
+async def test_s04_get_is_refused_in_test_mode(client: httpx.AsyncClient, query: str) -> None:
+    # GET serves GraphiQL here, and never runs an operation (GraphQL over HTTP: 405).
     response = await client.get("/graphql", params={"query": query})
-    assert (response.status_code, response.text) == (400, message)
+    assert transport_error(response) == (405, "GraphQL operations are executed over POST only.")
+    assert response.headers["allow"] == "GET, POST"
 
 
 @pytest.mark.parametrize("query", ["query cop { __typename }", "mutation cop { __typename }"])
 async def test_s04_get_is_refused_in_production(prod: httpx.AsyncClient, query: str) -> None:
     # The production route accepts POST only: GET never reaches GraphQL at all.
     response = await prod.get("/graphql", params={"query": query})
-    assert response.status_code == 405
+    assert transport_error(response)[0] == 405
     assert response.headers["allow"] == "POST"
     assert "__typename" not in response.text
 
@@ -222,7 +218,7 @@ async def test_s05_non_json_post_is_refused(
     any_mode: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], kind: str
 ) -> None:
     response = await any_mode.post("/graphql", **simple_request(kind))
-    assert (response.status_code, response.text) == (400, "Unsupported content type")
+    assert transport_error(response) == (415, "The request body must be JSON (Content-Type: application/json).")
     assert await audit_rows(db) == []
 
 
@@ -231,10 +227,10 @@ async def test_s05_non_json_post_is_refused(
 
 async def test_s06_array_batch_is_refused(any_mode: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]) -> None:
     response = await any_mode.post("/graphql", json=[{"query": "{ __typename }"}] * 10)
-    assert (response.status_code, response.text) == (400, "Batching is not enabled")
+    assert transport_error(response) == (400, "Batching is not enabled")
     mutations = [{"query": failing_login(f"user{i}@test.local")} for i in range(5)]
     response = await any_mode.post("/graphql", json=mutations)
-    assert (response.status_code, response.text) == (400, "Batching is not enabled")
+    assert transport_error(response) == (400, "Batching is not enabled")
     assert await audit_rows(db) == []
 
 
@@ -281,8 +277,7 @@ class TestGraphQLCop:
 
     async def test_post_based_csrf(self, prod: httpx.AsyncClient) -> None:
         response = await prod.post("/graphql", data={"query": "query cop {__typename}"})
-        assert self.json_or_none(response) is None
-        assert (response.status_code, response.text) == (400, "Unsupported content type")
+        assert transport_error(response)[0] == 415  # and no `data`: nothing ran
 
     async def test_alias_overloading(self, prod: httpx.AsyncClient) -> None:
         query = "query cop { " + " ".join(f"alias{i}:__typename" for i in range(101)) + " }"
@@ -535,12 +530,12 @@ async def test_no_side_effects_from_refused_requests(
     any_mode: httpx.AsyncClient, db: async_sessionmaker[AsyncSession]
 ) -> None:
     """Every transport-level refusal above leaves the database untouched."""
-    for kwargs in (
-        {"data": {"query": CREATE_CENTER}},
-        {"json": [{"query": CREATE_CENTER}]},
-        {"content": json.dumps({"query": CREATE_CENTER})[:-1], "headers": JSON},  # truncated JSON
+    for kwargs, status in (
+        ({"data": {"query": CREATE_CENTER}}, 415),
+        ({"json": [{"query": CREATE_CENTER}]}, 400),
+        ({"content": json.dumps({"query": CREATE_CENTER})[:-1], "headers": JSON}, 400),  # truncated JSON
     ):
         response = await any_mode.post("/graphql", **kwargs)
-        assert response.status_code == 400
+        assert transport_error(response)[0] == status
     assert await count_rows(db, models.Center) == 0
     assert await audit_rows(db) == []

@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -51,9 +52,12 @@ class Chromium:
     """One browser process with its own empty profile; `page()` is its first tab."""
 
     def __init__(self, binary: str) -> None:
-        self.profile = tempfile.TemporaryDirectory(prefix="chromium-")
+        # Chromium's helper processes may still write to the profile while the browser exits.
+        self.profile = tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True)
         command = [binary, *FLAGS, f"--user-data-dir={self.profile.name}", "about:blank"]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
         self.endpoint = self._wait_listening()
 
     def _wait_listening(self, timeout: float = 30) -> str:
@@ -86,6 +90,8 @@ class Chromium:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # the renderers and zygote, if any are left
+            os.killpg(self.process.pid, signal.SIGKILL)
         if self.process.stderr is not None:
             self.process.stderr.close()
         self.profile.cleanup()

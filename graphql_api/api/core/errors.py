@@ -17,7 +17,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult, StreamExecutionResult
 from strawberry.types.field import StrawberryField
 
 from graphql_api import errors
@@ -136,6 +139,9 @@ _TOP_LEVEL_CODES: dict[type[errors.DomainError], str] = {
 }
 
 
+# No document, no operation of that name in it, or an operation type the transport refuses.
+_REQUEST_ERRORS = (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)
+
 # strawberry's message for `null` sent to a non-nullable update field embeds Python reprs of
 # the type (enum definitions and all); clients get a plain sentence instead.
 _MAYBE_NULL = re.compile(r"cannot be explicitly set to null")
@@ -180,6 +186,9 @@ def format_error(error: GraphQLError, language: str, request_id: str | None) -> 
         return _rebuild(
             error, translate("error.db_unavailable", language), {"code": "DB_UNAVAILABLE", "reason": reason}
         )
+    if isinstance(original, _REQUEST_ERRORS):
+        # Schema.stream (WebSockets) reports these inside the result; over HTTP they are 400s.
+        return _rebuild(error, error.message, {"code": "BAD_REQUEST"})
     if isinstance(original, ValueError | TypeError) and _is_input_error(original):
         return _rebuild(error, translate("error.bad_request", language), {"code": "BAD_REQUEST"})
     log.error(
@@ -222,3 +231,13 @@ class ErrorCodes(SchemaExtension):
         meta = getattr(context, "meta", None)
         request_id = getattr(meta, "request_id", None)
         result.errors = [format_error(e, language, request_id) for e in result.errors]
+
+    def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+        # Schema.stream (operations over WebSockets) sends each result before on_operation
+        # resumes: without this, their errors would go out without codes, and unmasked.
+        if isinstance(result, ExecutionResult) and result.errors:
+            context = self.execution_context.context
+            language = getattr(context, "language", "es")
+            request_id = getattr(getattr(context, "meta", None), "request_id", None)
+            result.errors = [format_error(e, language, request_id) for e in result.errors]
+        yield

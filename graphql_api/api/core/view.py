@@ -7,25 +7,26 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.websockets import WebSocket, WebSocketDisconnect
-from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import process_result
-from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types.unset import UNSET, UnsetType
 
+from graphql_api.api.core import transport
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.ide import page as ide_page
 from graphql_api.api.core.loaders import Loaders
+from graphql_api.api.core.websocket import TextFrames, TransportWSHandler
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
 from graphql_api.services.audit import RequestMeta
@@ -97,21 +98,10 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-class TextFrames(ASGIWebSocketAdapter):
-    """WebSocket messages as text frames (SPEC §3). strawberry sends what `encode_json` returns,
-    and ours returns bytes (orjson) for HTTP, which went out as binary frames that browsers'
-    graphql-ws client (GraphiQL's) cannot parse."""
-
-    async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(orjson.dumps(message).decode())
-        except WebSocketDisconnect as error:
-            raise WebSocketDisconnected from error
-
-
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
     websocket_adapter_class = TextFrames
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(
         self,
@@ -167,12 +157,19 @@ class GraphQLView(GraphQL[Context, None]):
         return context
 
     async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, Request):
+            refused = transport.refuse(request, ide=self.graphql_ide is not None)
+            if refused is not None:
+                return refused
         try:
             if isinstance(request, Request) and context is UNSET and root_value is UNSET:
                 response = await self._run_prepared(request)
                 if response is not None:
                     return response
             return await super().run(request, context, root_value)
+        except HTTPException as error:  # strawberry's 400s: a GraphQL body, not text/plain
+            message = transport.http_error_message(error.reason, error.__cause__)
+            return transport.error_response(request.headers, error.status_code, message)
         finally:
             # Whatever happened (even a 400 before execution), give the connection back, and
             # let go of the request's objects (see Loaders.release).
@@ -225,6 +222,23 @@ class GraphQLView(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         # Our own page instead of strawberry's, which loads GraphiQL from a CDN (see ide/).
         return ide_page.page(request)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        return transport.SubResponse(transport.negotiate(request.headers.get("accept")) or transport.JSON)
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        media_type = sub_response.negotiated if isinstance(sub_response, transport.SubResponse) else transport.JSON
+        status = 200
+        if isinstance(response_data, dict):
+            status = transport.result_status(response_data, media_type)  # before encoding: may drop `data`
+        response = super().create_response(response_data, sub_response)
+        if media_type != transport.JSON:
+            response.headers["content-type"] = transport.CONTENT_TYPE[media_type]
+        if status != 200 and not sub_response.status_code:
+            response.status_code = status
+        return response
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         # Browsers cannot set headers on WebSockets: the token comes in connection_init as

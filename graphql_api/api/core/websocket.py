@@ -1,0 +1,104 @@
+"""graphql-transport-ws as its protocol (github.com/enisdenjo/graphql-ws, PROTOCOL.md) has it:
+JSON in text frames, and close code 4400 for any message that is not one of its shapes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
+
+from graphql_api.api.core.context import Context
+
+# A close frame carries at most 125 bytes: the code (2) and a UTF-8 reason.
+MAX_CLOSE_REASON_BYTES = 123
+
+
+class TextFrames(ASGIWebSocketAdapter):
+    """Every message goes out as a text frame. strawberry sends bytes as binary frames, and the
+    view's encoder returns bytes (orjson, for HTTP); browsers' graphql-ws, Apollo, GraphiQL and
+    gql do not parse binary frames."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+    async def close(self, code: int, reason: str) -> None:
+        # Reasons may quote the client's input (an unknown type, an operation id); one that
+        # does not fit in a close frame makes the WebSocket library raise instead of closing.
+        encoded = reason.encode()
+        if len(encoded) > MAX_CLOSE_REASON_BYTES:
+            reason = encoded[: MAX_CLOSE_REASON_BYTES - 3].decode(errors="ignore") + "..."
+        await self.ws.close(code=code, reason=reason)
+
+
+CLIENT_MESSAGE_TYPES = frozenset({"connection_init", "ping", "pong", "subscribe", "complete"})
+_OPTIONAL_PAYLOAD_FIELDS = (
+    ("variables", dict, "an object"),
+    ("extensions", dict, "an object"),
+    ("operationName", str, "a string"),
+)
+
+
+def malformed(message: object) -> str | None:
+    """Why `message` is not a client message of graphql-transport-ws (None when it is one).
+    The checks are those of the protocol's reference implementation (`validateMessage`)."""
+    if not isinstance(message, dict):
+        return "A message must be a JSON object"
+    kind = message.get("type")
+    if not isinstance(kind, str):
+        return "A message must have a string 'type'"
+    if kind not in CLIENT_MESSAGE_TYPES:
+        return f"Unexpected message of type {kind}"
+    if kind in ("subscribe", "complete"):
+        operation_id = message.get("id")
+        if not isinstance(operation_id, str) or not operation_id:
+            return f"A '{kind}' message must have a non-empty string 'id'"
+    payload = message.get("payload")
+    if kind == "subscribe":
+        return _malformed_subscribe_payload(payload)
+    if payload is not None and not isinstance(payload, dict):
+        return f"The payload of '{kind}' must be an object or null"
+    return None
+
+
+def _malformed_subscribe_payload(payload: object) -> str | None:
+    if not isinstance(payload, dict):
+        return "The payload of 'subscribe' must be an object"
+    if not isinstance(payload.get("query"), str):
+        return "'payload.query' must be a string"
+    for name, kind, described in _OPTIONAL_PAYLOAD_FIELDS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, kind):
+            return f"'payload.{name}' must be {described} or null"
+    return None
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """strawberry's handler, given only messages of the protocol's shapes: it indexes them
+    blindly, so an array, a payload that is not an object or an unhashable id raised in the
+    server (the client saw 1006) and a query that is not a string failed in the operation task."""
+
+    async def handle_message(self, message: Message) -> None:
+        problem = malformed(message)
+        if problem is not None:
+            await self.handle_invalid_message(problem)
+            return
+        if message["type"] == "connection_init" and message.get("payload") is None:
+            # The protocol allows `payload: null`; strawberry takes only an object.
+            message = {"type": "connection_init", "payload": {}}
+        await super().handle_message(message)
+
+    @staticmethod
+    def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:
+        # strawberry closes the socket (4400) when the document does not parse or names no
+        # operation of its own. Those are request errors like a failed validation: the
+        # protocol's `error` message for that operation, with its code, and the client's other
+        # operations go on.
+        return None
