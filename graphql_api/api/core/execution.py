@@ -18,16 +18,15 @@ from graphql import (
     execute,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.errors import format_error
+from graphql_api.api.core.limits import check_document
 from graphql_api.api.core.validation_rules import RULES
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
 MAX_TOKENS = 2000
 # graphql-core's hint: " Did you mean 'a', 'b' or 'c'?" (quoted names never contain "?").
 SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -71,8 +70,11 @@ class Documents(SchemaExtension):
             document = context.graphql_document
             assert document is not None
             rules = (*context.validation_rules, *VALIDATION_RULES)
+            # The limits first: a document they refuse goes no further (see limits.py).
             # strawberry's validate_document adds its own rules (Maybe null, @oneOf).
-            errors = tuple(validate_document(context.schema._schema, document, rules))
+            errors = tuple(check_document(context.schema._schema, document)) or tuple(
+                validate_document(context.schema._schema, document, rules)
+            )
             operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
             checked = _Checked(document, errors, operations)
             while len(_CHECKED) >= MAX_CACHED_DOCUMENTS:
@@ -185,12 +187,7 @@ class Schema(strawberry.Schema):
                 error.message = SUGGESTION.sub("", error.message)
 
 
-def _validation_rules() -> tuple[type[ASTValidationRule], ...]:
-    """Our validation rules on top of graphql-core's, as classes built once (the limiter
-    extensions make new rule classes each time they are constructed)."""
-    depth = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
-    return (*depth, *aliases, *RULES)
-
-
-VALIDATION_RULES = _validation_rules()
+# Our rules on top of graphql-core's. Depth and aliases are not among them: limits.py checks
+# them first, in one pass, instead of strawberry's limiters, which walk every path through
+# shared fragments (exponential in the number of fragments).
+VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = tuple(RULES)
