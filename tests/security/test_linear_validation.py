@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
+    ASTValidationRule,
     FieldNode,
     FragmentSpreadNode,
     InlineFragmentNode,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graphql_api.api.core.execution import MAX_TOKENS, VALIDATION_RULES
 from graphql_api.api.core.limits import MAX_SELECTIONS, DocumentLimits, check_document
+from graphql_api.api.core.validation_rules import OneCredentialField
 from graphql_api.api.schema import build_schema
 from tests.conftest import error_codes
 from tests.security.test_query_limits import assert_nothing_executed, create_center, only_error, post
@@ -151,3 +153,15 @@ async def test_an_empty_selection_set_is_answered(client: httpx.AsyncClient) -> 
     body = await post(client, "{ __typename ... { } } # " + uuid.uuid4().hex)
     assert body == {"data": {"__typename": "Query"}}
 
+
+def test_one_credential_field_walks_shared_fragments_once() -> None:
+    # 230 mutations spreading one fragment of 200 selections: walked once, not 230 times.
+    query = "fragment R on Mutation { " + "... { } " * 200 + "} "
+    query += " ".join(f"mutation A{i} {{ ...R }}" for i in range(230))
+    schema, document = build_schema()._schema, parse(query, max_tokens=MAX_TOKENS)
+
+    with work_budget(10**7) as visiting:
+        assert validate(schema, document, [ASTValidationRule]) == []
+    with work_budget(10**7) as checking:
+        assert validate(schema, document, [OneCredentialField]) == []
+    assert checking[0] - visiting[0] < 3 * selections(query)
