@@ -81,6 +81,11 @@ ADJUST = (
     "... on AdjustItemStockPayload { item { quantity } } ... on Error { code message } } }"
 )
 
+NESTED = (
+    "query Nested($n: Int!) { items(first: $n) { edges { node { movements(first: $n) { edges { node { "
+    "item { movements(first: $n) { totalCount } } } } } } } } }"
+)
+
 
 def adjust(item_id: str, expected: int, reason: str = "RESTOCK") -> dict[str, Any]:
     return {"input": {"itemId": item_id, "expectedQuantity": expected, "delta": {"quantity": 1}, "reason": reason}}
@@ -112,6 +117,8 @@ CASES: dict[str, Callable[[World], tuple[str, dict[str, Any] | None, str | None,
         "admin",
         {},
     ),
+    "over the cost limit": lambda w: (NESTED, {"n": 100}, "student", {"accept-language": "en"}),
+    "cost from variables": lambda w: (NESTED, {"n": 2}, "student", {}),
 }
 
 
@@ -229,12 +236,13 @@ def test_the_direct_path_knows_every_schema_extension() -> None:
     per-request hooks must be mirrored there too, then added here."""
     from strawberry.extensions import DisableIntrospection
 
+    from graphql_api.api.core.cost import QueryCost
     from graphql_api.api.core.errors import ErrorCodes
     from graphql_api.api.core.execution import Documents
     from graphql_api.api.schema import build_schema
 
     for introspection, expected in (
-        (True, [ErrorCodes, Documents]),
-        (False, [ErrorCodes, Documents, DisableIntrospection]),
+        (True, [ErrorCodes, Documents, QueryCost]),
+        (False, [ErrorCodes, Documents, QueryCost, DisableIntrospection]),
     ):
         assert list(build_schema(introspection=introspection).extensions) == expected

@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 
 from graphql_api.api.audit.queries import AuditQuery
 from graphql_api.api.auth.mutations import AuthMutation
+from graphql_api.api.core.cost import QueryCost
 from graphql_api.api.core.errors import EXCEPTION_HANDLERS, ErrorCodes
 from graphql_api.api.core.execution import Documents, Schema
 from graphql_api.api.items.mutations import ItemMutation
@@ -28,7 +29,7 @@ Mutation = merge_types("Mutation", (AuthMutation, UserMutation, OrganizationMuta
 def build_schema(*, introspection: bool = True, field_suggestions: bool = True) -> Schema:
     # Classes, not instances: strawberry builds fresh extensions per request. The document
     # cache is module-level, shared by every instance.
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [ErrorCodes, Documents]
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [ErrorCodes, Documents, QueryCost]
     if not introspection:
         extensions.append(DisableIntrospection)
     return Schema(

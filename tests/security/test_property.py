@@ -83,7 +83,7 @@ def check(response: httpx.Response) -> None:
         assert response.headers["content-type"].startswith("text/plain")
         return
     body = response.json()
-    assert set(body) <= {"data", "errors"}
+    assert set(body) <= {"data", "errors", "extensions"}
     for error in body.get("errors") or []:
         assert isinstance(error["message"], str)
         assert error["extensions"]["code"] in CODES, error

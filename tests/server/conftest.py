@@ -74,6 +74,7 @@ SETTING_VARS = frozenset(
         "DB_CONNECT_TIMEOUT_SECONDS",
         "DB_STATEMENT_TIMEOUT_MS",
         "COUNT_STATEMENTS",
+        "QUERY_COST_LIMIT",
         "ADMIN_PASSWORD",
     }
 )

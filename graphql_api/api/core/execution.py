@@ -23,6 +23,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.api.core.context import Context
+from graphql_api.api.core.cost import OperationGate
 from graphql_api.api.core.errors import format_error
 from graphql_api.api.core.limits import check_document
 from graphql_api.api.core.validation_rules import RULES
@@ -116,7 +117,8 @@ class Schema(strawberry.Schema):
     strawberry as before. Responses are the same either way (tests/test_prepared.py).
 
     The direct path runs no schema-extension hooks: today's extensions only parse, validate
-    (done on a document's first request) and format errors (`format_error` here). A new
+    (done on a document's first request), format errors (`format_error` here) and gate the
+    operation on its cost (`QueryCost`, whose `OperationGate` is called here too). A new
     extension with per-request hooks must be mirrored in `execute_prepared`.
     """
 
@@ -157,6 +159,10 @@ class Schema(strawberry.Schema):
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> ExecutionResult:
+        gate = await OperationGate.enter(self._schema, document, operation_name, variables, context)
+        refusal = gate.refusal(context)
+        if refusal is not None:
+            return refusal
         try:
             result = execute(
                 self._schema,
@@ -172,10 +178,12 @@ class Schema(strawberry.Schema):
             data, errors = result.data, result.errors  # type: ignore[union-attr]
         except Exception as error:  # like Schema.execute: a masked INTERNAL error, not a 500
             data, errors = None, [GraphQLError(str(error), original_error=error)]
+        finally:
+            gate.leave()
         if errors:
             self._process_errors(errors)
             errors = [format_error(error, context.language, context.meta.request_id) for error in errors]
-        return ExecutionResult(data=data, errors=errors or None)
+        return ExecutionResult(data=data, errors=errors or None, extensions=gate.extensions() or None)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
