@@ -35,6 +35,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "La consulta pide demasiados objetos: su costo estimado es {cost} y el límite es {limit}. "
             "Pide páginas más pequeñas o menos listas anidadas."
         ),
+        "error.busy": "El servidor está ocupado con otras consultas grandes. Inténtalo de nuevo en {seconds} segundos.",
         "field.required": "Este campo es obligatorio.",
         "field.blank": "Este campo no puede estar vacío.",
         "field.too_long": "Máximo {max} caracteres.",
@@ -86,6 +87,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "The query asks for too many objects: its estimated cost is {cost} and the limit is {limit}. "
             "Ask for smaller pages or fewer nested lists."
         ),
+        "error.busy": "The server is busy with other large queries. Try again in {seconds} seconds.",
         "field.required": "This field is required.",
         "field.blank": "This field cannot be blank.",
         "field.too_long": "At most {max} characters.",

@@ -38,6 +38,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
+from graphql_api.api.core.admission import Shed, Ticket, admission
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.errors import format_error
 from graphql_api.api.core.pagination.arguments import DEFAULT_PAGE_SIZE
@@ -161,15 +162,17 @@ def estimate_cost(
 
 class OperationGate:
     """What stands between a validated operation and its execution, on both execution paths:
-    the cost limit (QUERY_COST_LIMIT). `enter` decides; `refusal` is then the response to give
-    instead of executing, and `extensions` the cost to report with an accepted one."""
+    the cost limit (QUERY_COST_LIMIT), then the heavy operations' turn (admission.py). `enter`
+    decides, waiting for the turn if need be; `error` is then set when the operation may not
+    run, `leave` ends its turn, and `extensions` is the cost to report with an accepted one."""
 
-    __slots__ = ("cost", "error", "limit")
+    __slots__ = ("cost", "error", "limit", "ticket")
 
     def __init__(self, cost: int, limit: int) -> None:
         self.cost = cost
         self.limit = limit
         self.error: GraphQLError | None = None
+        self.ticket: Ticket | None = None
 
     @classmethod
     async def enter(
@@ -180,11 +183,23 @@ class OperationGate:
         variables: Mapping[str, Any] | None,
         context: Context,
     ) -> OperationGate:
-        limit = context.settings.query_cost_limit
-        gate = cls(estimate_cost(schema, document, operation_name, variables), limit)
-        if gate.cost > limit:
-            message = translate("error.query_cost", context.language, {"cost": gate.cost, "limit": limit})
-            gate.error = GraphQLError(message, extensions={"code": "BAD_REQUEST", "cost": gate.cost, "limit": limit})
+        settings = context.settings
+        gate = cls(estimate_cost(schema, document, operation_name, variables), settings.query_cost_limit)
+        if gate.cost > gate.limit:
+            message = translate("error.query_cost", context.language, {"cost": gate.cost, "limit": gate.limit})
+            gate.error = GraphQLError(
+                message, extensions={"code": "BAD_REQUEST", "cost": gate.cost, "limit": gate.limit}
+            )
+            return gate
+        try:
+            gate.ticket = await admission(settings.query_cost_limit, settings.admission_queue_cost).admit(gate.cost)
+        except Shed as shed:
+            message = translate("error.busy", context.language, {"seconds": shed.retry_after})
+            gate.error = GraphQLError(
+                message, extensions={"code": "RATE_LIMITED", "retryAfterSeconds": shed.retry_after}
+            )
+            if context.response is not None:
+                context.response.headers["Retry-After"] = str(shed.retry_after)
         return gate
 
     def refusal(self, context: Context) -> ExecutionResult | None:
@@ -195,7 +210,8 @@ class OperationGate:
         return ExecutionResult(data=None, errors=[format_error(self.error, context.language, context.meta.request_id)])
 
     def leave(self) -> None:
-        pass
+        if self.ticket is not None:
+            self.ticket.release()
 
     def extensions(self) -> dict[str, Any]:
         return {} if self.error is not None else {"cost": {"estimated": self.cost, "limit": self.limit}}
