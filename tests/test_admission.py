@@ -4,7 +4,7 @@ while cheap ones and the health check are answered (issue 10, item 15b).
 No timing: a heavy mutation is made to hold its turn by a row lock on the item it changes, and
 the test waits for states (the admission's running and waiting cost, a statement waiting on
 the lock), then counts what happened: connections checked out, rows written, answers given.
-The app runs in process with QUERY_COST_LIMIT=1000 (one heavy operation at a time) and
+The app runs in process with ADMISSION_RUNNING_COST=1000 (one heavy operation at a time) and
 ADMISSION_QUEUE_COST=2000 (two waiting).
 """
 
@@ -25,7 +25,7 @@ from tests.conftest import World, gid
 from tests.security import app_client, audit_rows
 from tests.server.conftest import pending, row_lock, wait_for_lock_waiter
 
-# Each costs 100 + 100 x 9 = 1000 = HEAVY_FROM = QUERY_COST_LIMIT.
+# Each costs 100 + 100 x 9 = 1000 = HEAVY_FROM = ADMISSION_RUNNING_COST.
 HEAVY_QUERY = "{ items(first: 100) { edges { node { movements(first: 9) { totalCount } } } } }"
 HEAVY_MUTATION = (
     "mutation Adjust($input: AdjustItemStockInput!) { adjustItemStock(input: $input) { __typename "
@@ -37,7 +37,7 @@ SHED_MUTATION = HEAVY_MUTATION.replace("mutation Adjust", "mutation Shed")  # a 
 
 @pytest.fixture
 async def limited(database_url: str) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-    async with app_client(database_url, QUERY_COST_LIMIT="1000", ADMISSION_QUEUE_COST="2000") as (http, app):
+    async with app_client(database_url, ADMISSION_RUNNING_COST="1000", ADMISSION_QUEUE_COST="2000") as (http, app):
         yield http, app
 
 

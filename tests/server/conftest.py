@@ -75,6 +75,7 @@ SETTING_VARS = frozenset(
         "DB_STATEMENT_TIMEOUT_MS",
         "COUNT_STATEMENTS",
         "QUERY_COST_LIMIT",
+        "ADMISSION_RUNNING_COST",
         "ADMISSION_QUEUE_COST",
         "ADMIN_PASSWORD",
     }

@@ -4,9 +4,10 @@ Every operation in flight competes for the one event loop and holds a pooled con
 its first statement to its end. Forty heavy pages at once each got a fortieth of the loop:
 each took forty times as long, `/health/live` and `me` waited seconds behind them, and the
 pool ran dry. Here operations costing HEAVY_FROM or more (cost.py) run only while the heavy
-ones already running cost at most `capacity` in all (QUERY_COST_LIMIT, so that any accepted
-operation can run); the others wait their turn in order, before their first statement, so
-without a connection. The wait is bounded: when the heavy operations waiting would cost more
+ones running cost at most `capacity` in all (ADMISSION_RUNNING_COST; one costing more runs
+alone); the others wait their turn in order, before their first statement, so without a
+connection. On one core, one page of 100 x 100 at a time answered more of them, and kept
+`me` faster, than two at a time. The wait is bounded: when the heavy operations waiting would cost more
 than `queue_capacity` (ADMISSION_QUEUE_COST), the next one is shed at once (`Shed`, given to
 the client as RATE_LIMITED with Retry-After) instead of making everyone wait longer. Cheaper
 operations (nearly all of them) never wait here, nor do the health checks, which are not

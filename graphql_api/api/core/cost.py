@@ -192,7 +192,9 @@ class OperationGate:
             )
             return gate
         try:
-            gate.ticket = await admission(settings.query_cost_limit, settings.admission_queue_cost).admit(gate.cost)
+            gate.ticket = await admission(settings.admission_running_cost, settings.admission_queue_cost).admit(
+                gate.cost
+            )
         except Shed as shed:
             message = translate("error.busy", context.language, {"seconds": shed.retry_after})
             gate.error = GraphQLError(
