@@ -69,6 +69,13 @@ def test_estimates(schema: Any, query: str, variables: dict[str, Any] | None, co
     assert estimate_cost(schema, parse(query), None, variables) == cost
 
 
+def test_an_estimate_is_kept_only_when_no_variable_counts_in_it(schema: Any) -> None:
+    document = parse("query Q($n: Int, $id: ID!) { items(first: $n) { totalCount } node(id: $id) { id } }")
+    assert [estimate_cost(schema, document, None, {"n": n, "id": "x"}) for n in (5, 7, 5)] == [5, 7, 5]
+    fixed = parse("query Q($id: ID!) { items(first: 3) { totalCount } node(id: $id) { id } }")
+    assert [estimate_cost(schema, fixed, None, {"id": i}) for i in "ab"] == [3, 3]
+
+
 def test_the_default_budget(schema: Any) -> None:
     # Two pages of 100, each with a page of 100 nested in it, fit in one request; a third level
     # of pages does not, even a small one.

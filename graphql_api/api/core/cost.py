@@ -6,7 +6,8 @@ DEFAULT_PAGE_SIZE when neither is given) times the pages of every connection aro
 `nodes(ids:)` counts its ids. Other fields count nothing: a single object costs what its lists
 cost, and the document itself is bounded by validation (limits.py). An operation costs at
 least 1. Arguments may come from variables, so the estimate is made per execution, with the
-request's variables; each fragment is walked once per estimate.
+request's variables; each fragment is walked once per estimate. The estimate of an operation
+that uses no variable where it counts is kept (`me`, `node(id: $id)` are the same every time).
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
+    ListValueNode,
     NamedTypeNode,
+    ObjectValueNode,
     OperationDefinitionNode,
     SelectionNode,
     SelectionSetNode,
+    ValueNode,
+    VariableNode,
     get_named_type,
     get_nullable_type,
     value_from_ast_untyped,
@@ -45,6 +50,7 @@ from graphql_api.api.core.pagination.arguments import DEFAULT_PAGE_SIZE
 from graphql_api.i18n import translate
 
 MAX_INT = 2**31 - 1  # GraphQL's Int is 32-bit: larger values never reach a resolver
+MAX_KEPT = 1000
 
 
 class CostEstimate:
@@ -57,6 +63,7 @@ class CostEstimate:
         self._given = variables or {}
         self._variables: dict[str, Any] = {}
         self._per_fragment: dict[str, int] = {}
+        self.uses_variables = False
 
     def operation(self, operation_name: str | None) -> int:
         operation = self._operation(operation_name)
@@ -123,12 +130,12 @@ class CostEstimate:
             given = [size for size in sizes if size is not None]
             return max(given) if given else DEFAULT_PAGE_SIZE
         if isinstance(get_nullable_type(field_type), GraphQLList) and "ids" in arguments:
-            ids = value_from_ast_untyped(arguments["ids"], self._variables)
+            ids = self._value(arguments["ids"])
             return len(ids) if isinstance(ids, list) else 1
         return None
 
-    def _count(self, value: Any) -> int | None:
-        number = value_from_ast_untyped(value, self._variables)
+    def _count(self, value: ValueNode) -> int | None:
+        number = self._value(value)
         if isinstance(number, float) and number.is_integer():
             number = int(number)
         if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= MAX_INT:
@@ -140,15 +147,36 @@ class CostEstimate:
             name = directive.name.value
             if name in ("skip", "include"):
                 condition = next((a.value for a in directive.arguments or () if a.name.value == "if"), None)
-                value = value_from_ast_untyped(condition, self._variables) if condition is not None else None
+                value = self._value(condition) if condition is not None else None
                 if (name == "skip" and value is True) or (name == "include" and value is False):
                     return False
         return True
+
+    def _value(self, node: ValueNode) -> Any:
+        if _has_variable(node):
+            self.uses_variables = True
+        return value_from_ast_untyped(node, self._variables)
 
     def _type(self, condition: NamedTypeNode | None, parent: GraphQLNamedType | None) -> GraphQLNamedType | None:
         if condition is None:
             return parent
         return self._schema.get_type(condition.name.value)
+
+
+def _has_variable(node: ValueNode) -> bool:
+    if isinstance(node, VariableNode):
+        return True
+    if isinstance(node, ListValueNode):
+        return any(_has_variable(value) for value in node.values)
+    if isinstance(node, ObjectValueNode):
+        return any(_has_variable(field.value) for field in node.fields)
+    return False
+
+
+# (schema, document, operation) -> the estimate, for operations whose estimate uses no variable.
+# Documents come from the document caches (execution.py), so the same text is the same object;
+# the entry holds them so that their ids stay theirs.
+_kept: dict[tuple[int, int, str | None], tuple[GraphQLSchema, DocumentNode, int]] = {}
 
 
 def estimate_cost(
@@ -157,7 +185,17 @@ def estimate_cost(
     operation_name: str | None,
     variables: Mapping[str, Any] | None,
 ) -> int:
-    return CostEstimate(schema, document, variables).operation(operation_name)
+    key = (id(schema), id(document), operation_name)
+    kept = _kept.get(key)
+    if kept is not None:
+        return kept[2]
+    estimate = CostEstimate(schema, document, variables)
+    cost = estimate.operation(operation_name)
+    if not estimate.uses_variables:
+        while len(_kept) >= MAX_KEPT:
+            del _kept[next(iter(_kept))]
+        _kept[key] = (schema, document, cost)
+    return cost
 
 
 class OperationGate:
