@@ -39,7 +39,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench import procs, report, seed
+from bench import burst, procs, report, seed
 from bench.workloads import (
     LOGIN_MUTATION,
     Fixtures,
@@ -699,6 +699,7 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
         "project": ([*serve, "--workers", "1"], SERVER_CPUS, 1),
         "project-2w": ([*serve, "--workers", "2"], None, 2),
         "project-debug": ([*serve, "--workers", "1"], SERVER_CPUS, 1),
+        "project-noadmit": ([*serve, "--workers", "1"], SERVER_CPUS, 1),
         "graphql-core": ([*uvicorn, "bench.baselines.graphql_core_app:app", "--workers", "1", *flags], SERVER_CPUS, 1),
         "rest": ([*uvicorn, "bench.baselines.rest_app:app", "--workers", "1", *flags], SERVER_CPUS, 1),
     }
@@ -711,7 +712,7 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
             name=name,
             cmd=[*command, "--port", str(port)],
             port=port,
-            env={**env, "SLOW_CALLBACK_MS": str(SLOW_CALLBACK_MS_LIMIT)} if name == "project-debug" else env,
+            env={**env, **SERVER_ENV.get(name, {})},
             log_path=seed.DATA_DIR / "logs" / f"{name}.log",
             cpus=cpus,
             workers=workers,
@@ -720,6 +721,12 @@ def start_servers(url: str, needed: set[str]) -> dict[str, procs.Server]:
     for server in servers.values():
         server.wait_ready()
     return servers
+
+
+SERVER_ENV = {
+    "project-debug": {"SLOW_CALLBACK_MS": str(SLOW_CALLBACK_MS_LIMIT)},
+    "project-noadmit": {"ADMISSION_RUNNING_COST": burst.NO_ADMISSION},
+}
 
 
 def procs_free_port() -> int:
@@ -818,6 +825,7 @@ def main(argv: list[str] | None = None) -> int:
         fixtures = load_fixtures(url)
         monitor = Monitor(cluster.url("postgres"), cluster.log_file)
         needed = {"project", "project-debug"} | {v.server for w in workloads for v in w.variants}
+        needed |= {server for w in workloads if w.name == "burst" for server, _ in burst.RUNS.values()}
         log(f"== servers: {', '.join(sorted(needed))} (pinning {'on' if procs.can_pin() else 'off'})")
         servers = start_servers(url, needed)
         cas_runs = sum(v.cas for w in workloads for v in w.variants)
@@ -826,7 +834,9 @@ def main(argv: list[str] | None = None) -> int:
         slice_size = len(fixtures.stock_pool) // max(1, cas_runs * per_variant)
         ctx = Context(args, servers, fixtures, monitor, seed.PG_DIR, slice_size)
         meta = metadata(monitor)
-        results = {w.name: run_workload(ctx, w) for w in workloads}
+        results = {
+            w.name: burst.run_burst(ctx, w, log) if w.name == "burst" else run_workload(ctx, w) for w in workloads
+        }
         loop_check = event_loop_check(ctx, workloads)
         meta.update(
             started_at=datetime.now().astimezone().isoformat(timespec="seconds"),

@@ -154,6 +154,18 @@ def targets(results: dict[str, Any], loop_check: dict[str, Any] | None = None) -
         checks.append(_at_least("2 workers >= 1.6x 1 worker on page", value, 1.6))
         share = _get(r, "workers", "project·2 workers", "summary", "busiest_worker_cpu_share")
         checks.append(_check("2 workers: busiest worker's share of server CPU (reported)", share, None))
+    if "burst" in r:
+        for probe in ("live", "me"):
+            on, off, quiet = (
+                _get(r, "burst", f"{probe}·{name}", "summary", "p99_ms")
+                for name in ("burst", "burst, no admission", "quiet")
+            )
+            shown = f"{_num(on)} ms (without admission {_num(off)} ms; no burst {_num(quiet)} ms)"
+            checks.append(_check(f"{probe} p99 during the burst of heavy requests (reported)", None, None, shown))
+        heavy = r["burst"].get("heavy", {})
+        for name, stats in heavy.items():
+            shown = f"{_num(stats['answered_per_s'])}/s answered, p99 {_num(stats['p99_ms'])} ms, {stats['outcomes']}"
+            checks.append(_check(f"heavy requests, {name} (reported)", None, None, shown))
     rss = [
         v["summary"]["peak_rss_mb"]
         for w in r.values()

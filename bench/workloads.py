@@ -224,6 +224,12 @@ def all_workloads(list_size: int = 1000) -> list[Workload]:
             [Comparison("project+login", "project", "node without logins")],
         ),
         Workload(
+            "burst",
+            "/health/live and me (20/s each) while 40 clients send items(first: 100) { movements(first: 100) }",
+            [],
+            [],
+        ),
+        Workload(
             "workers",
             "the page with 2 uvicorn workers versus 1",
             [

@@ -31,6 +31,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.invalid_refresh_token": "La sesión expiró o no es válida; inicia sesión de nuevo.",
         "error.item_retired": "El elemento está dado de baja.",
         "error.already_in_state": "El recurso ya está en ese estado.",
+        "error.query_cost": (
+            "La consulta pide demasiados objetos: su costo estimado es {cost} y el límite es {limit}. "
+            "Pide páginas más pequeñas o menos listas anidadas."
+        ),
+        "error.busy": "El servidor está ocupado con otras consultas grandes. Inténtalo de nuevo en {seconds} segundos.",
         "field.required": "Este campo es obligatorio.",
         "field.blank": "Este campo no puede estar vacío.",
         "field.too_long": "Máximo {max} caracteres.",
@@ -78,6 +83,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "error.invalid_refresh_token": "The session expired or is invalid; sign in again.",
         "error.item_retired": "The item is retired.",
         "error.already_in_state": "The resource is already in that state.",
+        "error.query_cost": (
+            "The query asks for too many objects: its estimated cost is {cost} and the limit is {limit}. "
+            "Ask for smaller pages or fewer nested lists."
+        ),
+        "error.busy": "The server is busy with other large queries. Try again in {seconds} seconds.",
         "field.required": "This field is required.",
         "field.blank": "This field cannot be blank.",
         "field.too_long": "At most {max} characters.",

@@ -103,6 +103,9 @@ class Settings:
     count_statements: bool = False
     slow_callback_ms: int = 0
     max_page_size: int = 100
+    query_cost_limit: int = 25_000
+    admission_running_cost: int = 10_000
+    admission_queue_cost: int = 100_000
 
     env_file_values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -178,6 +181,9 @@ class Settings:
             count_statements=_bool(env, "COUNT_STATEMENTS", False),
             slow_callback_ms=_int(env, "SLOW_CALLBACK_MS", 0),
             max_page_size=_int(env, "MAX_PAGE_SIZE", 100, minimum=1),
+            query_cost_limit=_int(env, "QUERY_COST_LIMIT", 25_000, minimum=1),
+            admission_running_cost=_int(env, "ADMISSION_RUNNING_COST", 10_000, minimum=1),
+            admission_queue_cost=_int(env, "ADMISSION_QUEUE_COST", 100_000),
             env_file_values=file_values,
         )
         settings.validate()

@@ -376,3 +376,11 @@ async def world(factory: Factory) -> World:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+def without_cost(body: dict[str, Any]) -> dict[str, Any]:
+    """A response body without `extensions.cost` (every operation that runs reports its estimated
+    cost and the limit there), for comparing the rest of it whole."""
+    extensions = {key: value for key, value in (body.get("extensions") or {}).items() if key != "cost"}
+    rest = {key: value for key, value in body.items() if key != "extensions"}
+    return {**rest, "extensions": extensions} if extensions else rest

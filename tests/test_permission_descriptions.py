@@ -67,9 +67,9 @@ def test_description_ends_with_the_declared_rule(name: str) -> None:
         assert description.count(MARKER) == 1
 
 
-def test_introspection_shows_the_same_descriptions() -> None:
+async def test_introspection_shows_the_same_descriptions() -> None:
     # GraphiQL's docs explorer reads introspection, not the SDL file.
-    result = build_schema().execute_sync('{ __type(name: "Mutation") { fields { name description } } }')
+    result = await build_schema().execute('{ __type(name: "Mutation") { fields { name description } } }')
     assert result.errors is None
     assert result.data is not None
     by_name = {field["name"]: field["description"] for field in result.data["__type"]["fields"]}

@@ -81,6 +81,11 @@ ADJUST = (
     "... on AdjustItemStockPayload { item { quantity } } ... on Error { code message } } }"
 )
 
+NESTED = (
+    "query Nested($n: Int!) { items(first: $n) { edges { node { movements(first: $n) { edges { node { "
+    "item { movements(first: $n) { totalCount } } } } } } } } }"
+)
+
 
 def adjust(item_id: str, expected: int, reason: str = "RESTOCK") -> dict[str, Any]:
     return {"input": {"itemId": item_id, "expectedQuantity": expected, "delta": {"quantity": 1}, "reason": reason}}
@@ -112,6 +117,8 @@ CASES: dict[str, Callable[[World], tuple[str, dict[str, Any] | None, str | None,
         "admin",
         {},
     ),
+    "over the cost limit": lambda w: (NESTED, {"n": 100}, "student", {"accept-language": "en"}),
+    "cost from variables": lambda w: (NESTED, {"n": 2}, "student", {}),
 }
 
 

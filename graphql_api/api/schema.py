@@ -10,6 +10,7 @@ from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from graphql_api.api.core.cost import QueryCost
 from graphql_api.api.core.domain import Domain
 from graphql_api.api.core.errors import EXCEPTION_HANDLERS, ErrorCodes
 from graphql_api.api.core.execution import Documents, Schema
@@ -22,7 +23,7 @@ def build_schema(
 ) -> Schema:
     # Classes, not instances: strawberry builds fresh extensions per request. The document
     # cache is module-level, shared by every instance.
-    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [ErrorCodes, Documents]
+    extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [ErrorCodes, Documents, QueryCost]
     if not introspection:
         extensions.append(DisableIntrospection)
     queries = [NodeQuery, *(d.query for d in domains if d.query is not None)]

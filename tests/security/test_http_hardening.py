@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from graphql_api.api.core.view import client_ip
 from graphql_api.db import models
 from graphql_api.settings import SettingsError
-from tests.conftest import GraphQLClient, error_codes, make_settings
+from tests.conftest import GraphQLClient, error_codes, make_settings, without_cost
 from tests.security import app_client, audit_rows, count_rows, failing_login, production_client, transport_error
 
 ORIGIN = "https://app.example"
@@ -84,7 +84,9 @@ async def test_s01_introspection_disabled_in_production(prod: httpx.AsyncClient)
         "GraphQL introspection has been disabled, but the requested query contained the field '__type'."
     )
     # __typename is not introspection of the schema and keeps working.
-    assert (await prod.post("/graphql", json={"query": "{ __typename }"})).json() == {"data": {"__typename": "Query"}}
+    assert without_cost((await prod.post("/graphql", json={"query": "{ __typename }"})).json()) == {
+        "data": {"__typename": "Query"}
+    }
 
 
 async def test_s01_introspection_enabled_in_test_mode(client: httpx.AsyncClient) -> None:
@@ -315,7 +317,7 @@ class TestGraphQLCop:
 
     async def test_trace_mode(self, prod: httpx.AsyncClient) -> None:
         body = (await prod.post("/graphql", json={"query": "query cop { __typename }"})).json()
-        assert body == {"data": {"__typename": "Query"}}
+        assert without_cost(body) == {"data": {"__typename": "Query"}}
         failing = (await prod.post("/graphql", json={"query": "query cop { nope }"})).json()
         assert "tracing" not in failing["errors"][0].get("extensions", {})
         assert "extensions" not in failing
@@ -410,7 +412,7 @@ def test_client_ip(peer: str | None, forwarded: str | None, trusted: tuple[str, 
 
 async def login_row(http: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], **headers: str) -> models.AuditLog:
     response = await http.post("/graphql", json={"query": failing_login()}, headers=headers)
-    assert response.json() == {"data": {"login": {"__typename": "InvalidCredentialsError"}}}
+    assert without_cost(response.json()) == {"data": {"login": {"__typename": "InvalidCredentialsError"}}}
     rows = await audit_rows(db)
     assert len(rows) == 1
     assert (rows[0].operation, rows[0].outcome) == ("login", models.AuditOutcome.FAILURE)

@@ -85,7 +85,7 @@ def check(response: httpx.Response) -> None:
         assert set(body) == {"errors"}, body
         assert [e["extensions"]["code"] for e in body["errors"]] == ["BAD_REQUEST"], body
         return
-    assert set(body) <= {"data", "errors"}
+    assert set(body) <= {"data", "errors", "extensions"}
     for error in body.get("errors") or []:
         assert isinstance(error["message"], str)
         assert error["extensions"]["code"] in CODES, error

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from graphql_api.api.core.execution import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from graphql_api.api.core.execution import MAX_TOKENS
+from graphql_api.api.core.limits import MAX_ALIASES, MAX_DEPTH
 from graphql_api.api.core.validation_rules import MAX_DIRECTIVES
 from graphql_api.db import models
 from tests.conftest import GraphQLClient, World, error_codes

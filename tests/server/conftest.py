@@ -81,6 +81,9 @@ SETTING_VARS = frozenset(
         "DB_CONNECT_TIMEOUT_SECONDS",
         "DB_STATEMENT_TIMEOUT_MS",
         "COUNT_STATEMENTS",
+        "QUERY_COST_LIMIT",
+        "ADMISSION_RUNNING_COST",
+        "ADMISSION_QUEUE_COST",
         "ADMIN_PASSWORD",
     }
 )

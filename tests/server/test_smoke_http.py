@@ -21,7 +21,7 @@ from gql.transport.httpx import HTTPXAsyncTransport
 from websockets.asyncio.client import connect as ws_connect
 
 from graphql_api.db.embedded import free_port
-from tests.conftest import PASSWORD, gid
+from tests.conftest import PASSWORD, gid, without_cost
 from tests.server.conftest import Seeded, ServerProcess, process_env, uvicorn_command
 
 pytestmark = pytest.mark.server
@@ -235,13 +235,36 @@ async def test_websocket_with_bad_token_is_closed_4403(server: ServerProcess) ->
     assert ws.close_code == 4403
 
 
+async def test_websocket_queries_have_their_cost_checked(server: ServerProcess, server_db: Seeded) -> None:
+    # Queries over graphql-transport-ws go through strawberry's path: the same cost gate. (Raw
+    # frames: the gql client refuses the server's binary frames.)
+    nested = "movements(first: 100) { edges { node { item { movements(first: 100) { totalCount } } } } }"
+    queries = {
+        "1": "{ items(first: 3) { totalCount } }",
+        "2": "{ items(first: 100) { edges { node { " + nested + " } } } }",
+    }
+    async with ws_connect(server.ws_url, subprotocols=["graphql-transport-ws"], open_timeout=10) as ws:  # type: ignore[list-item]
+        payload = {"authorization": f"Bearer {server_db.supervisor.token}"}
+        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        answers = {}
+        for id_, query in queries.items():
+            await ws.send(json.dumps({"id": id_, "type": "subscribe", "payload": {"query": query}}))
+            answers[id_] = json.loads(await ws.recv())
+            assert json.loads(await ws.recv()) == {"id": id_, "type": "complete"}
+    assert answers["1"]["payload"]["extensions"] == {"cost": {"estimated": 3, "limit": 25_000}}
+    refused = answers["2"]["payload"]
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"] == {"code": "BAD_REQUEST", "cost": 1_010_100, "limit": 25_000}
+
+
 # ---- F16 / F17 against the real transport ----------------------------------------------------
 
 
 async def assert_still_serving(http: httpx.AsyncClient) -> None:
     response = await http.post("/graphql", json={"query": "{ __typename }"})
     assert response.status_code == 200
-    assert response.json() == {"data": {"__typename": "Query"}}
+    assert without_cost(response.json()) == {"data": {"__typename": "Query"}}
 
 
 async def test_f16_five_megabyte_body_is_413(server: ServerProcess) -> None:

@@ -18,16 +18,16 @@ from graphql import (
     execute,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 
 from graphql_api.api.core.context import Context
+from graphql_api.api.core.cost import OperationGate
 from graphql_api.api.core.errors import format_error
+from graphql_api.api.core.limits import check_document
 from graphql_api.api.core.validation_rules import RULES
 
-MAX_DEPTH = 10
-MAX_ALIASES = 15
 MAX_TOKENS = 2000
 # graphql-core's hint: " Did you mean 'a', 'b' or 'c'?" (quoted names never contain "?").
 SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
@@ -71,8 +71,11 @@ class Documents(SchemaExtension):
             document = context.graphql_document
             assert document is not None
             rules = (*context.validation_rules, *VALIDATION_RULES)
+            # The limits first: a document they refuse goes no further (see limits.py).
             # strawberry's validate_document adds its own rules (Maybe null, @oneOf).
-            errors = tuple(validate_document(context.schema._schema, document, rules))
+            errors = tuple(check_document(context.schema._schema, document)) or tuple(
+                validate_document(context.schema._schema, document, rules)
+            )
             operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
             checked = _Checked(document, errors, operations)
             while len(_CHECKED) >= MAX_CACHED_DOCUMENTS:
@@ -95,6 +98,7 @@ DIRECT_PATH_EXTENSIONS = {
     "ErrorCodes": "its on_operation error rewriting is format_error, which execute_prepared applies",
     "Documents": "parses and validates on a document's first request, which goes through strawberry",
     "DisableIntrospection": "adds a validation rule, applied on a document's first request",
+    "QueryCost": "execute_prepared runs the same OperationGate (cost limit, admission, extensions.cost)",
 }
 _CHECKED: dict[tuple[str, tuple[type[ASTValidationRule], ...]], _Checked] = {}
 
@@ -120,8 +124,10 @@ class Schema(strawberry.Schema):
     strawberry as before. Responses are the same either way (tests/test_prepared.py).
 
     The direct path runs no schema-extension hooks, so it serves a schema only when every
-    extension is one it accounts for (`DIRECT_PATH_EXTENSIONS`); with any other, every request
-    goes through strawberry and `direct_path_problems` says why (a test fails on it).
+    extension is one it accounts for (`DIRECT_PATH_EXTENSIONS`: today's parse, validate on a
+    document's first request, format errors, which `format_error` does here, and gate the
+    operation on its cost, whose `OperationGate` is called here too); with any other, every
+    request goes through strawberry and `direct_path_problems` says why (a test fails on it).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -176,6 +182,10 @@ class Schema(strawberry.Schema):
         variables: dict[str, Any] | None,
         operation_name: str | None,
     ) -> ExecutionResult:
+        gate = await OperationGate.enter(self._schema, document, operation_name, variables, context)
+        refusal = gate.refusal(context)
+        if refusal is not None:
+            return refusal
         try:
             result = execute(
                 self._schema,
@@ -191,10 +201,12 @@ class Schema(strawberry.Schema):
             data, errors = result.data, result.errors  # type: ignore[union-attr]
         except Exception as error:  # like Schema.execute: a masked INTERNAL error, not a 500
             data, errors = None, [GraphQLError(str(error), original_error=error)]
+        finally:
+            gate.leave()
         if errors:
             self._process_errors(errors)
             errors = [format_error(error, context.language, context.meta.request_id) for error in errors]
-        return ExecutionResult(data=data, errors=errors or None)
+        return ExecutionResult(data=data, errors=errors or None, extensions=gate.extensions() or None)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         # ErrorCodes has already logged what deserves it (unexpected errors, with request id);
@@ -206,12 +218,7 @@ class Schema(strawberry.Schema):
                 error.message = SUGGESTION.sub("", error.message)
 
 
-def _validation_rules() -> tuple[type[ASTValidationRule], ...]:
-    """Our validation rules on top of graphql-core's, as classes built once (the limiter
-    extensions make new rule classes each time they are constructed)."""
-    depth = QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules
-    aliases = MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules
-    return (*depth, *aliases, *RULES)
-
-
-VALIDATION_RULES = _validation_rules()
+# Our rules on top of graphql-core's. Depth and aliases are not among them: limits.py checks
+# them first, in one pass, instead of strawberry's limiters, which walk every path through
+# shared fragments (exponential in the number of fragments).
+VALIDATION_RULES: tuple[type[ASTValidationRule], ...] = tuple(RULES)

@@ -26,10 +26,14 @@ class OneCredentialField(ASTValidationRule):
     def __init__(self, context: ValidationContext) -> None:
         super().__init__(context)
         self.count = 0
+        # Fragments already followed, from any operation: each is walked once per document, not
+        # once per operation that spreads it (linear in the document). A credential field is
+        # then counted once however many operations reach it; only one operation runs anyway.
+        self.seen: set[str] = set()
 
     def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
         if node.operation is OperationType.MUTATION:
-            self._count(node.selection_set.selections, set())
+            self._count(node.selection_set.selections, self.seen)
 
     def _count(self, selections: Any, seen: set[str]) -> None:
         # Root fields may also arrive through fragments: follow them (once each).
