@@ -22,7 +22,17 @@ from graphql_api.app import create_app
 from graphql_api.auth import passwords, tokens
 from graphql_api.db import models
 from graphql_api.settings import Settings
-from tests.conftest import PASSWORD, TEST_ENV, Factory, GraphQLClient, error_codes, gid, make_settings, without_cost
+from tests.conftest import (
+    PASSWORD,
+    TEST_ENV,
+    Factory,
+    GraphQLClient,
+    World,
+    error_codes,
+    gid,
+    make_settings,
+    without_cost,
+)
 from tests.test_tokens_and_passwords import FORGED_TOKENS, CountingBcrypt, claims, sign
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -1367,3 +1377,28 @@ async def test_english_and_spanish_login_errors_share_codes(gql: GraphQLClient) 
     english = (await gql.data(LOGIN, variables, headers={"accept-language": "en-US,en;q=0.9"}))["login"]
     assert spanish == INVALID_CREDENTIALS
     assert english == {**INVALID_CREDENTIALS, "message": "Wrong e-mail or password."}
+
+
+# ---- the payload of a sign-in is the signed-in user's view -------------------------------------
+
+SIGNED_IN_VIEW = """
+user { environment { name center { code } } }
+"""
+
+
+async def test_the_user_of_a_sign_in_payload_sees_what_that_user_may_see(gql: GraphQLClient, world: World) -> None:
+    """login, register and refreshToken answer while the request is still anonymous; their
+    payload's user is the signed-in user, with everything that user may see (it was null)."""
+    query = f"""mutation ($input: LoginInput!) {{ login(input: $input) {{
+      ... on AuthPayload {{ refreshToken {SIGNED_IN_VIEW} }} }} }}"""
+    variables = {"input": {"email": world.supervisor.user.email, "password": PASSWORD}}
+    signed_in = (await gql.data(query, variables))["login"]
+    assert signed_in["user"]["environment"] == {"name": world.a1.name, "center": {"code": "CA"}}
+    query = f"""mutation ($input: RefreshTokenInput!) {{ refreshToken(input: $input) {{
+      ... on AuthPayload {{ {SIGNED_IN_VIEW} }} }} }}"""
+    refreshed = (await gql.data(query, {"input": {"refreshToken": signed_in["refreshToken"]}}))["refreshToken"]
+    assert refreshed["user"]["environment"] == {"name": world.a1.name, "center": {"code": "CA"}}
+    query = """mutation ($input: RegisterInput!) { register(input: $input) {
+      ... on AuthPayload { user { email role } } } }"""
+    registered = (await gql.data(query, registration(email="fresh@test.local")))["register"]
+    assert registered["user"] == {"email": "fresh@test.local", "role": "STUDENT"}
