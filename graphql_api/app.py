@@ -25,12 +25,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from graphql_api.api.core.ide import page as ide_page
+from graphql_api.api.core.subscriptions.hub import Hub
 from graphql_api.api.core.transport import BodyLimit
 from graphql_api.api.core.view import GraphQLView
 from graphql_api.api.schema import build_schema
 from graphql_api.auth import passwords
 from graphql_api.db.engine import is_db_unavailable, make_engine, make_sessionmaker, statement_counter
 from graphql_api.db.migrate import is_at_head
+from graphql_api.jobs.registry import JOBS
+from graphql_api.jobs.scheduler import Scheduler
+from graphql_api.pubsub.postgres import OutboxListener, driver_dsn
+from graphql_api.services import events
 from graphql_api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +66,11 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         connection_init_wait_timeout=timedelta(seconds=10),
         max_subscriptions_per_connection=10,
     )
+    view.hub = hub = Hub(
+        schema=schema, engine=engine, sessionmaker=sessionmaker, settings=settings, revoke_topic=events.SESSIONS_REVOKED
+    )
+    listener = OutboxListener(driver_dsn(url), hub.dispatch, poll_seconds=settings.outbox_poll_seconds)
+    scheduler = Scheduler(sessionmaker, settings, JOBS)
 
     async def live(_: Request) -> Response:
         if settings.is_production:
@@ -80,7 +90,13 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         gc.freeze()
         if settings.slow_callback_ms:
             watch_event_loop(settings.slow_callback_ms)
+        await listener.start()
+        if settings.scheduler_enabled:
+            scheduler.start()
         yield
+        await scheduler.stop()
+        await listener.stop()
+        await hub.stop()
         await engine.dispose()
 
     middleware = []
@@ -113,6 +129,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
         exception_handlers={ClientDisconnect: client_disconnected},
     )
     app.state.engine = engine
+    app.state.listener = listener
     app.state.sessionmaker = sessionmaker
     app.state.settings = settings
     return app

@@ -120,6 +120,19 @@ CATALOGUE: dict[str, dict[str, str]] = {
 }
 
 
+def register(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add a domain's own messages (its notifications, its alerts) to the one catalogue, from
+    the domain's module; both languages, and never a key that means something else already."""
+    if set(messages) != set(LANGUAGES):
+        raise ValueError(f"messages must be given in {LANGUAGES}")
+    for language, entries in messages.items():
+        for key, text in entries.items():
+            known = CATALOGUE[language].get(key)
+            if known is not None and known != text:
+                raise ValueError(f"{key} is already in the catalogue with another text")
+        CATALOGUE[language].update(entries)
+
+
 def translate(key: str, language: str, params: Mapping[str, Any] | None = None) -> str:
     table = CATALOGUE.get(language) or CATALOGUE["es"]
     template = table.get(key) or CATALOGUE["es"].get(key) or key

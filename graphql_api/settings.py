@@ -106,6 +106,11 @@ class Settings:
     query_cost_limit: int = 25_000
     admission_running_cost: int = 10_000
     admission_queue_cost: int = 100_000
+    subscription_queue_size: int = 100
+    websocket_max_message_bytes: int = 65_536
+    outbox_retention_seconds: int = 86_400
+    outbox_poll_seconds: int = 5
+    scheduler_enabled: bool = True
 
     env_file_values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -184,6 +189,11 @@ class Settings:
             query_cost_limit=_int(env, "QUERY_COST_LIMIT", 25_000, minimum=1),
             admission_running_cost=_int(env, "ADMISSION_RUNNING_COST", 10_000, minimum=1),
             admission_queue_cost=_int(env, "ADMISSION_QUEUE_COST", 100_000),
+            subscription_queue_size=_int(env, "SUBSCRIPTION_QUEUE_SIZE", 100, minimum=1),
+            websocket_max_message_bytes=_int(env, "WEBSOCKET_MAX_MESSAGE_BYTES", 65_536, minimum=4096),
+            outbox_retention_seconds=_int(env, "OUTBOX_RETENTION_SECONDS", 86_400, minimum=60),
+            outbox_poll_seconds=_int(env, "OUTBOX_POLL_SECONDS", 5, minimum=1),
+            scheduler_enabled=_bool(env, "SCHEDULER_ENABLED", True),
             env_file_values=file_values,
         )
         settings.validate()

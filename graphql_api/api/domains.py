@@ -13,6 +13,7 @@ PACKAGES = (
     "organization",
     "items",
     "audit",
+    "notifications",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)

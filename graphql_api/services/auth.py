@@ -23,7 +23,7 @@ from graphql_api.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from graphql_api.services import audit, throttle, validation
+from graphql_api.services import audit, events, throttle, validation
 from graphql_api.services.queries import raise_for_unique
 from graphql_api.services.unit_of_work import on_failure
 from graphql_api.settings import Settings
@@ -281,11 +281,14 @@ async def _bump_token_version(session: AsyncSession, user_id: uuid.UUID) -> None
     if user is not None:
         user.token_version += 1
         await session.flush()
+        events.publish(session, events.SESSIONS_REVOKED, user_ids=[user_id])
 
 
 async def revoke_all_tokens(session: AsyncSession, user: User) -> None:
-    """Invalidate every access and refresh token of `user` (role change, deactivation...)."""
+    """Invalidate every access and refresh token of `user` (role change, deactivation...); once
+    committed, every worker closes the user's open subscriptions."""
     user.token_version += 1
+    events.publish(session, events.SESSIONS_REVOKED, user_ids=[user.id])
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))

@@ -43,9 +43,11 @@ from graphql_api.db.models import (
     MovementReason,
 )
 from graphql_api.errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationFailed
-from graphql_api.services import audit
+from graphql_api.services import audit, events
 
 _STOCK_FIELDS = ("quantity", *BUCKETS)
+# Every movement: subject the item, its environment, and the movement's id.
+STOCK_CHANGED = "item_stock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +159,9 @@ async def apply_movement(
             new={k: new[k] for k in changed},
         )
     audit.note_created(session, movement, table=InventoryMovement.__tablename__)
+    events.publish(
+        session, STOCK_CHANGED, subject_id=updated.id, environment_id=updated.environment_id, movement=movement.id
+    )
     return updated, movement
 
 

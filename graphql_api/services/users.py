@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_api import i18n
 from graphql_api.auth import passwords
 from graphql_api.auth.scope import Principal, user_filter
 from graphql_api.db.models import Environment, Language, Role, User, UserSettings
 from graphql_api.errors import Conflict, FieldErrors, ValidationFailed
-from graphql_api.services import auth, validation
+from graphql_api.services import auth, notifications, validation
 from graphql_api.services.filtering import AnyOf, Equals, Filters, OrderField, Ordering, Search
 from graphql_api.services.queries import flush_unique, get_for_update
 from graphql_api.settings import Settings
@@ -139,12 +140,62 @@ async def update_user(
     errors.raise_if_any()
     if role is not user.role or environment_id != user.environment_id:
         await auth.revoke_all_tokens(session, user)
+        await _notify_access_changed(session, user, role, environment_id)
     user.role = role
     user.environment_id = environment_id
     for attr, value in profile.items():
         setattr(user, attr, value)
     await session.flush()
     return user
+
+
+async def _notify_access_changed(
+    session: AsyncSession, user: User, role: Role, environment_id: uuid.UUID | None
+) -> None:
+    """The user learns what changed (and why they must sign in again)."""
+    if role is not user.role:
+        await notifications.notify(
+            session, [user.id], "user.role_changed", params={"role": role.value}, subject=("User", user.id)
+        )
+    if environment_id != user.environment_id:
+        name = await session.scalar(select(Environment.name).where(Environment.id == environment_id))
+        kind = "user.environment_changed" if name is not None else "user.environment_cleared"
+        params = {"environment": name} if name is not None else {}
+        await notifications.notify(session, [user.id], kind, params=params, subject=("User", user.id))
+
+
+i18n.register(
+    {
+        "es": {
+            "notification.user.role_changed.title": "Tu rol cambió",
+            "notification.user.role_changed.body": (
+                "Un administrador cambió tu rol a {role}. Inicia sesión de nuevo para continuar."
+            ),
+            "notification.user.environment_changed.title": "Tu ambiente cambió",
+            "notification.user.environment_changed.body": (
+                "Un administrador cambió tu ambiente a {environment}. Inicia sesión de nuevo para continuar."
+            ),
+            "notification.user.environment_cleared.title": "Ya no tienes ambiente",
+            "notification.user.environment_cleared.body": (
+                "Un administrador quitó tu ambiente. Inicia sesión de nuevo para continuar."
+            ),
+        },
+        "en": {
+            "notification.user.role_changed.title": "Your role changed",
+            "notification.user.role_changed.body": (
+                "An administrator changed your role to {role}. Sign in again to continue."
+            ),
+            "notification.user.environment_changed.title": "Your environment changed",
+            "notification.user.environment_changed.body": (
+                "An administrator changed your environment to {environment}. Sign in again to continue."
+            ),
+            "notification.user.environment_cleared.title": "You no longer have an environment",
+            "notification.user.environment_cleared.body": (
+                "An administrator removed your environment. Sign in again to continue."
+            ),
+        },
+    }
+)
 
 
 async def set_active(session: AsyncSession, actor: Principal, user_id: uuid.UUID, *, active: bool) -> User:

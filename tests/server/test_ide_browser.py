@@ -14,6 +14,7 @@ import base64
 import contextlib
 import json
 import os
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,7 @@ import pytest
 
 from graphql_api.db import models
 from graphql_api.db.embedded import free_port
-from tests.conftest import PASSWORD, Actor, without_cost
+from tests.conftest import PASSWORD, Actor, gid, without_cost
 from tests.server.browser import Chromium, Page, chromium_binary
 from tests.server.conftest import Seeded, ServerProcess, process_env, uvicorn_command
 
@@ -89,6 +90,27 @@ def page(browser_binary: str, server: ServerProcess) -> Iterator[Page]:
         yield tab
 
 
+def create_item(server: ServerProcess, seeded: Seeded) -> None:
+    """A new item in the test's room, made by its supervisor over HTTP (its INITIAL movement
+    is a stock event of the room)."""
+    login = "mutation($i: LoginInput!) { login(input: $i) { ... on AuthPayload { accessToken } } }"
+    credentials = {"email": seeded.supervisor.user.email, "password": PASSWORD}
+    token = httpx.post(server.graphql_url, json={"query": login, "variables": {"i": credentials}}).json()
+    create = "mutation($i: CreateItemInput!) { createItem(input: $i) { __typename } }"
+    values = {
+        "environmentId": gid("Environment", seeded.environment.id),
+        "name": "Browser test item",
+        "internalCode": f"IDE-{uuid.uuid4().hex[:8]}",
+        "category": "OTHER",
+    }
+    answer = httpx.post(
+        server.graphql_url,
+        json={"query": create, "variables": {"i": values}},
+        headers={"authorization": f"Bearer {token['data']['login']['accessToken']}"},
+    ).json()
+    assert answer["data"]["createItem"]["__typename"] == "ItemPayload", answer
+
+
 def run(page: Page, query: str | None = None) -> None:
     if query is not None:
         page.evaluate(f"{EDITOR}.CodeMirror.setValue({json.dumps(query)})")
@@ -143,7 +165,9 @@ def test_graphiql_renders_from_this_server_alone(page: Page, server: ServerProce
     assert {url: status for url, status in statuses.items() if status >= 400} == {}
 
 
-def test_sign_in_query_refresh_subscription_and_sign_out(page: Page, server: ServerProcess, user: Actor) -> None:
+def test_sign_in_query_refresh_subscription_and_sign_out(
+    page: Page, server: ServerProcess, user: Actor, server_db: Seeded
+) -> None:
     email = user.user.email
     assert sign_in(page, email, PASSWORD) == f"{email} (INSTRUCTOR)"
     assert page.evaluate("document.getElementById('sign-in-password').value") == ""
@@ -168,10 +192,13 @@ def test_sign_in_query_refresh_subscription_and_sign_out(page: Page, server: Ser
     assert second["accessToken"] != first["accessToken"]
     assert sum("mutation Refresh" in r.get("postData", "") for r in requests(page)) == 1
 
-    # No Subscription type yet: the server's own answer arrives over graphql-ws, which proves
-    # the socket opened (CSP connect-src), was accepted with the token and spoke text frames.
-    run(page, "subscription Tick { tick }")
-    assert "not supported by the schema" in page.wait_for(f"{RESULT}.includes('errors') && {RESULT}")
+    # A subscription over graphql-ws: the socket opens (CSP connect-src), is accepted with the
+    # token, speaks text frames, and GraphiQL shows the event a stock movement publishes.
+    environment = gid("Environment", server_db.environment.id)
+    run(page, f'subscription Stock {{ itemStockChanged(environmentId: "{environment}") {{ movement {{ reason }} }} }}')
+    time.sleep(1)  # the subscribe message reaches the server before the change below
+    create_item(server, server_db)
+    assert "INITIAL" in page.wait_for(f"{RESULT}.includes('itemStockChanged') && {RESULT}")
     sent = [json.loads(f["response"]["payloadData"]) for f in page.named("Network.webSocketFrameSent")]
     assert sent[0] == {"type": "connection_init", "payload": {"authorization": f"Bearer {second['accessToken']}"}}
     received = page.named("Network.webSocketFrameReceived")

@@ -8,6 +8,7 @@ fail before execution, and public operations such as `login`, never touch the da
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,30 @@ class Context:
         self.principal_row = None
         self.loaders.clear()
         await self.authenticate()
+
+    def derive(self, request_id: str) -> Context:
+        """A fresh context for the same caller (its own connection and loaders): one per
+        operation on a WebSocket, and per event rendered for a subscription."""
+        from graphql_api.api.core.loaders import Loaders
+
+        db = self.db.fresh()
+        context = Context(
+            request=self.request,
+            response=None,
+            settings=self.settings,
+            db=db,
+            language=self.language,
+            meta=dataclasses.replace(self.meta, request_id=request_id),
+            loaders=None,  # type: ignore[arg-type]  # set just below; it needs the context
+            claims=self.claims,
+            principal=self.principal,
+            principal_row=self.principal_row,
+        )
+        context.loaders = Loaders(db, lambda: (context.principal, context.principal_row))
+        authenticated = asyncio.get_running_loop().create_future()
+        authenticated.set_result(self.principal)
+        context._authenticated = authenticated
+        return context
 
     def require_principal(self) -> Principal:
         # Permissions run before resolvers, so this only fails on a missing permission.

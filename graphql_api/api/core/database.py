@@ -53,6 +53,10 @@ class RequestDatabase:
         self._transaction_lock = asyncio.Lock()
         self._in_transaction = False
 
+    def fresh(self) -> RequestDatabase:
+        """Another handle on the same engine: its own connection, checked out on first use."""
+        return RequestDatabase(self._engine, self._sessionmaker)
+
     async def _connect(self) -> AsyncConnection:
         if self._connection is None:
             self._connection = await self._engine.connect()

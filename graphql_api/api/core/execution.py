@@ -16,6 +16,7 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     execute,
+    parse,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
@@ -25,7 +26,7 @@ from strawberry.types import ExecutionContext, ExecutionResult
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.cost import OperationGate
 from graphql_api.api.core.errors import format_error
-from graphql_api.api.core.limits import check_document
+from graphql_api.api.core.limits import check_document as check_limits
 from graphql_api.api.core.validation_rules import RULES
 
 MAX_TOKENS = 2000
@@ -65,31 +66,45 @@ class Documents(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        key = (context.query or "", context.validation_rules)
-        checked = _CHECKED.get(key)
-        if checked is None:
-            document = context.graphql_document
-            assert document is not None
-            rules = (*context.validation_rules, *VALIDATION_RULES)
-            # The limits first: a document they refuse goes no further (see limits.py).
-            # strawberry's validate_document adds its own rules (Maybe null, @oneOf).
-            errors = tuple(check_document(context.schema._schema, document)) or tuple(
-                validate_document(context.schema._schema, document, rules)
-            )
-            operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
-            checked = _Checked(document, errors, operations)
-            while len(_CHECKED) >= MAX_CACHED_DOCUMENTS:
-                del _CHECKED[next(iter(_CHECKED))]
-            _CHECKED[key] = checked
-        if not checked.errors:
-            schema = context.schema
-            if isinstance(schema, Schema):
-                schema.remember(context.query or "", checked.document)
+        document = context.graphql_document
+        assert document is not None
+        checked = check_document(context.schema, context.query or "", document, context.validation_rules)
         errors_now = list(checked.errors)
         if checked.operations > 1 and context._provided_operation_name is None:  # no public accessor
             errors_now.append(GraphQLError("Must provide operation name if query contains multiple operations."))
         context.pre_execution_errors = errors_now
         yield
+
+
+def check_document(
+    schema: strawberry.Schema,
+    query: str,
+    document: DocumentNode | None,
+    validation_rules: tuple[type[ASTValidationRule], ...],
+) -> _Checked:
+    """The validation of `query` (parsed as `document`, or parsed here), done once per text."""
+    key = (query, validation_rules)
+    checked = _CHECKED.get(key)
+    if checked is None:
+        if document is None:
+            try:
+                document = parse(query, max_tokens=MAX_TOKENS)
+            except GraphQLError as error:
+                return _Checked(DocumentNode(definitions=()), (error,), 0)
+        rules = (*validation_rules, *VALIDATION_RULES)
+        # The limits first: a document they refuse goes no further (see limits.py).
+        # strawberry's validate_document adds its own rules (Maybe null, @oneOf).
+        errors = tuple(check_limits(schema._schema, document)) or tuple(
+            validate_document(schema._schema, document, rules)
+        )
+        operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+        checked = _Checked(document, errors, operations)
+        while len(_CHECKED) >= MAX_CACHED_DOCUMENTS:
+            del _CHECKED[next(iter(_CHECKED))]
+        _CHECKED[key] = checked
+    if not checked.errors and isinstance(schema, Schema):
+        schema.remember(query, checked.document)
+    return checked
 
 
 MAX_CACHED_DOCUMENTS = 1000

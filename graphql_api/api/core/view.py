@@ -26,6 +26,7 @@ from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.ide import page as ide_page
 from graphql_api.api.core.loaders import Loaders
+from graphql_api.api.core.subscriptions.hub import Hub
 from graphql_api.api.core.websocket import TextFrames, TransportWSHandler
 from graphql_api.auth import tokens
 from graphql_api.i18n import negotiate
@@ -100,6 +101,7 @@ def _bearer(value: str | None) -> str | None:
 
 class GraphQLView(GraphQL[Context, None]):
     schema: Schema
+    hub: Hub  # set by create_app
     websocket_adapter_class = TextFrames
     graphql_transport_ws_handler_class = TransportWSHandler
 

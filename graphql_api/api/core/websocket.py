@@ -3,16 +3,23 @@ JSON in text frames, and close code 4400 for any message that is not one of its 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import Mapping
+from typing import Any, cast
 
 from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
 from graphql_api.api.core.context import Context
+from graphql_api.api.core.execution import Schema
+from graphql_api.api.core.subscriptions.hub import CLOSE_EXPIRED, Hub, Member, Subscription
+from graphql_api.api.core.subscriptions.plan import subscribe
 
 # A close frame carries at most 125 bytes: the code (2) and a UTF-8 reason.
 MAX_CLOSE_REASON_BYTES = 123
@@ -26,6 +33,13 @@ class TextFrames(ASGIWebSocketAdapter):
     async def send_json(self, message: Mapping[str, object]) -> None:
         try:
             await self.ws.send_text(self.view.encode_json_string(message))
+        except WebSocketDisconnect as error:
+            raise WebSocketDisconnected from error
+
+    async def send_text(self, text: str) -> None:
+        """A message already encoded (the subscription hub renders once for many sockets)."""
+        try:
+            await self.ws.send_text(text)
         except WebSocketDisconnect as error:
             raise WebSocketDisconnected from error
 
@@ -94,6 +108,74 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The protocol allows `payload: null`; strawberry takes only an object.
             message = {"type": "connection_init", "payload": {}}
         await super().handle_message(message)
+
+    @property
+    def _hub(self) -> Hub:
+        hub: Hub = cast(Any, self.view).hub
+        return hub
+
+    async def handle_connection_init(self, message: Any) -> None:
+        await super().handle_connection_init(message)
+        principal = self.context.principal
+        if self.connection_acknowledged and principal is not None:
+            # Revoked sessions are closed at once; an expired token at its expiry.
+            self._hub.connect(principal.id, self._close)
+            claims = self.context.claims
+            if claims is not None:
+                delay = max(0.0, claims.expires_at.timestamp() - time.time())
+                self._expiry = asyncio.get_running_loop().call_later(delay, self._expire)
+
+    def _expire(self) -> None:
+        self._closing = asyncio.get_running_loop().create_task(self._close(*CLOSE_EXPIRED))
+
+    async def _close(self, code: int, reason: str) -> None:
+        with contextlib.suppress(Exception):  # the socket may be gone already
+            await self.websocket.close(code=code, reason=reason)
+
+    async def shutdown(self) -> None:
+        expiry = getattr(self, "_expiry", None)
+        if expiry is not None:
+            expiry.cancel()
+        principal = self.context.principal
+        if principal is not None:
+            self._hub.disconnect(principal.id, self._close)
+        await super().shutdown()
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        # A context of its own for each operation: its own connection, and loaders that hold
+        # nothing from the socket's earlier operations.
+        context = self.context.derive(f"{self.context.meta.request_id}-{operation.id}"[:64])
+        subscription = await subscribe(
+            cast(Schema, self.schema), operation.query, operation.variables, operation.operation_name, context
+        )
+        if subscription is None:
+            await self._run_once(operation, context)
+        elif isinstance(subscription, list):
+            await operation.send_initial_errors(subscription)
+        else:
+            await self._serve(operation, subscription)
+
+    async def _run_once(self, operation: Operation[Context, None], context: Context) -> None:
+        socket_context, self.context = self.context, context
+        try:
+            context.loaders.activate()
+            await super().run_operation(operation)
+        finally:
+            self.context = socket_context
+            context.loaders.release()
+            await context.db.close()
+
+    async def _serve(self, operation: Operation[Context, None], subscription: Subscription) -> None:
+        member = Member(operation.id, self.context.settings.subscription_queue_size, self._close)
+        hub = self._hub
+        group = hub.join(subscription, member)
+        try:
+            async for text in member.messages():
+                await cast(TextFrames, self.websocket).send_text(text)
+        except WebSocketDisconnected:
+            pass
+        finally:
+            hub.leave(group, member)
 
     @staticmethod
     def _get_pre_execution_close_reason(error: GraphQLError) -> str | None:

@@ -1,8 +1,12 @@
 """All ORM models; Alembic's env.py imports this package to see the whole metadata."""
 
 from graphql_api.db.base import Base
+from graphql_api.db.models.alert import AlertSettings, SystemAlert
 from graphql_api.db.models.audit import AuditLog
 from graphql_api.db.models.enums import (
+    AlertSeverity,
+    AlertStatus,
+    AlertType,
     AuditOutcome,
     ItemCategory,
     ItemCondition,
@@ -10,16 +14,23 @@ from graphql_api.db.models.enums import (
     ItemType,
     Language,
     MovementReason,
+    NotificationPriority,
     Role,
     Theme,
 )
+from graphql_api.db.models.events import JobRun, OutboxEvent
 from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
+from graphql_api.db.models.notification import Notification
 from graphql_api.db.models.organization import Center, Environment
 from graphql_api.db.models.user import LoginThrottle, RefreshToken, User, UserSettings
 
 __all__ = [
     "BUCKETS",
     "MAX_QUANTITY",
+    "AlertSettings",
+    "AlertSeverity",
+    "AlertStatus",
+    "AlertType",
     "AuditLog",
     "AuditOutcome",
     "Base",
@@ -31,11 +42,16 @@ __all__ = [
     "ItemCondition",
     "ItemStatus",
     "ItemType",
+    "JobRun",
     "Language",
     "LoginThrottle",
     "MovementReason",
+    "Notification",
+    "NotificationPriority",
+    "OutboxEvent",
     "RefreshToken",
     "Role",
+    "SystemAlert",
     "Theme",
     "User",
     "UserSettings",

@@ -74,3 +74,31 @@ class AuditOutcome(enum.Enum):
     SUCCESS = "SUCCESS"
     FAILURE = "FAILURE"
     DENIED = "DENIED"
+
+
+class NotificationPriority(enum.Enum):
+    LOW = "LOW"
+    NORMAL = "NORMAL"
+    HIGH = "HIGH"
+
+
+class AlertType(enum.Enum):
+    LOW_STOCK = "LOW_STOCK"
+    MAINTENANCE_DUE = "MAINTENANCE_DUE"
+    EQUIPMENT_MISSING = "EQUIPMENT_MISSING"
+    LOAN_OVERDUE = "LOAN_OVERDUE"
+    VERIFICATION_PENDING = "VERIFICATION_PENDING"
+
+
+class AlertSeverity(enum.Enum):
+    """In increasing order: a minimum severity admits its own and every later one."""
+
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    CRITICAL = "CRITICAL"
+
+
+class AlertStatus(enum.Enum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"

@@ -1,0 +1,27 @@
+"""The periodic jobs, one line each: a job is a function of its domain's service."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from graphql_api.jobs.scheduler import Job
+from graphql_api.services import events, notifications
+from graphql_api.settings import Settings
+
+
+async def _trim_outbox(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, Any]:
+    retention = timedelta(seconds=settings.outbox_retention_seconds)
+    return {"deleted": await events.trim_outbox(session, older_than=retention, now=now)}
+
+
+async def _expire_notifications(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, Any]:
+    return {"deleted": await notifications.delete_expired(session, now=now)}
+
+
+JOBS: tuple[Job, ...] = (
+    Job("trim_outbox", timedelta(minutes=10), _trim_outbox),
+    Job("expire_notifications", timedelta(minutes=10), _expire_notifications),
+)

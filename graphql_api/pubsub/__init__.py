@@ -1,0 +1,1 @@
+"""Events across workers: the outbox rows every worker reads (`postgres.OutboxListener`)."""
