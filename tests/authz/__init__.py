@@ -24,7 +24,7 @@ from tests.authz.cases import (
     with_target,
 )
 from tests.authz.expect import for_each_caller
-from tests.authz.scene import ANONYMOUS, CALLERS, ROLES, Scene, changes, login
+from tests.authz.scene import ANONYMOUS, CALLERS, ROLES, Scene, changes
 
 __all__ = [
     "AG_ONLY",
@@ -45,7 +45,6 @@ __all__ = [
     "changes",
     "for_each_caller",
     "in_scope_of",
-    "login",
     "static",
     "unique",
     "with_target",

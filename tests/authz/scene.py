@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tests.authz.cases import NodeCases
 from tests.authz.discovery import Matrix
-from tests.conftest import PASSWORD, Actor, Factory, GraphQLClient, World, gid
+from tests.conftest import Actor, Factory, GraphQLClient, World, gid
 
 ROLES = ("student", "instructor", "supervisor", "admin", "admin_general")
 ANONYMOUS = "anonymous"
@@ -119,14 +119,3 @@ def changes(before: Snapshot, after: Snapshot) -> list[Change]:
                 owner = (new.get(key) or old.get(key) or (None, ""))[0]
                 changed.append((table, key, owner))
     return changed
-
-
-async def login(gql: GraphQLClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
-    data = await gql.data(
-        "mutation L($input: LoginInput!) { login(input: $input) { __typename"
-        " ... on AuthPayload { accessToken refreshToken user { id } } } }",
-        {"input": {"email": email, "password": password}},
-    )
-    assert data["login"]["__typename"] == "AuthPayload", data
-    result: dict[str, Any] = data["login"]
-    return result

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from graphql_api.db import models
-from tests.authz import AG_ONLY, DomainCases, NodeCases, Scene, login
+from tests.api.auth.authz import login
+from tests.authz import AG_ONLY, DomainCases, NodeCases, Scene
 
 
 async def setup(scene: Scene) -> None:

@@ -22,12 +22,23 @@ from tests.authz import (
     Table,
     changes,
     for_each_caller,
-    login,
     static,
 )
-from tests.conftest import PASSWORD, error_codes, gid
+from tests.conftest import PASSWORD, GraphQLClient, error_codes, gid
 
 NEW_PASSWORD = {"currentPassword": PASSWORD, "newPassword": "Brand-New-Pass-7"}
+
+
+async def login(gql: GraphQLClient, email: str, password: str = PASSWORD) -> dict[str, Any]:
+    """Signs in (the other domains' setups use it to make history)."""
+    data = await gql.data(
+        "mutation L($input: LoginInput!) { login(input: $input) { __typename"
+        " ... on AuthPayload { accessToken refreshToken user { id } } } }",
+        {"input": {"email": email, "password": password}},
+    )
+    assert data["login"]["__typename"] == "AuthPayload", data
+    result: dict[str, Any] = data["login"]
+    return result
 
 
 def _own_user(scene: Scene, caller: str) -> models.User:
