@@ -1,7 +1,7 @@
 """Unit tests of the authentication building blocks: access tokens, refresh tokens, bcrypt
 passwords and the security-relevant settings. No database is needed here.
 
-`FORGED_TOKENS` is shared with tests/api/test_auth.py, which sends the same tokens over HTTP.
+`FORGED_TOKENS` is shared with tests/api/auth/test_auth.py, which sends the same tokens over HTTP.
 """
 
 from __future__ import annotations
