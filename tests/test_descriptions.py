@@ -13,7 +13,7 @@ from graphql import (
 
 from graphql_api.api.schema import build_schema
 
-BUILT_IN = {"String", "Int", "Float", "Boolean", "ID", "Query", "Mutation"}
+BUILT_IN = {"String", "Int", "Float", "Boolean", "ID", "Query", "Mutation", "Subscription"}
 
 
 def undescribed() -> list[str]:

@@ -185,5 +185,5 @@ async def test_transactions_per_request(
         data = await gql.data(ADJUST, {"id": item_id, "q": 3}, token=actor)
     assert data["adjustItemStock"] == {"__typename": "AdjustItemStockPayload", "item": {"quantity": 4}}
     # one transaction: authentication, the compare-and-swap UPDATE with its ledger row (one
-    # statement), the audit row
-    assert (counted.value, counted.transactions) == (3, 1)
+    # statement), the audit row, the outbox row of the stock event (with its lock and NOTIFY)
+    assert (counted.value, counted.transactions) == (4, 1)

@@ -36,6 +36,9 @@ Access = str | frozenset[str]
 # The kit's own fields (graphql_api/api/core/nodes.py), per SPEC.md §4.
 KIT_QUERIES: Mapping[str, Access] = {"node": AUTHENTICATED, "nodes": AUTHENTICATED}
 
+# The kit's own tables: nothing a refused call does may publish an event or record a job run.
+KIT_TABLES_KEYS: Mapping[str, str] = {"outbox_events": "id", "job_runs": "id"}
+
 # (scene, caller, target global id or None) -> a mutation's `input`.
 Builder = Callable[["Scene", str, str | None], Awaitable[dict[str, Any]]]
 # (scene, the uuid of the object about to be used): puts it in the state a mutation needs.

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from tests.authz.cases import KIT_QUERIES, Access, Check, DomainCases, MutationCase, Nested, NodeCases, Table
+from tests.authz.cases import (
+    KIT_QUERIES,
+    KIT_TABLES_KEYS,
+    Access,
+    Check,
+    DomainCases,
+    MutationCase,
+    Nested,
+    NodeCases,
+    Table,
+)
 
 TEMPLATE = "tests.api.{}.authz"
 KIT = "the kit"
@@ -83,6 +93,7 @@ def discover(packages: Iterable[str], template: str = TEMPLATE) -> Matrix:
     for key in KIT_QUERIES:
         matrix.declared_by[("queries", key)] = KIT
     matrix.queries.update(KIT_QUERIES)
+    matrix.tables.update({table: Table(key=key) for table, key in KIT_TABLES_KEYS.items()})
     for name in packages:
         cases = _load(matrix, name)
         if cases is not None:
