@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from graphql_api import errors
-from graphql_api.api import enums as api_enums
 from graphql_api.api.core import enums as core_enums
 from graphql_api.api.schema import build_schema
 from graphql_api.db.models import enums as model_enums
