@@ -129,7 +129,7 @@ def server_config(settings: Settings, host: str, port: int, workers: int) -> Ser
         loop="uvloop",
         http=HttpProtocol,
         ws="websockets-sansio",
-        ws_max_size=64 * 1024,
+        ws_max_size=settings.websocket_max_message_bytes,
         timeout_graceful_shutdown=20,
         timeout_keep_alive=settings.keep_alive_timeout_seconds,
         limit_concurrency=settings.limit_concurrency or None,
