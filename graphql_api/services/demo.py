@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import Center, Environment, ItemCategory, ItemType, Role, User
-from graphql_api.services import items, organization, users
+from graphql_api.services import items, notifications, organization, users
 from graphql_api.settings import Settings
 
 DEMO_PASSWORD = "Demo12345!"  # noqa: S105 - published on purpose; demo data only
@@ -95,7 +95,9 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
             is_warehouse=True,
             description=None,
         )
-        accounts += await _users(session, settings, center, rooms[0], warehouse)
+        created = await _users(session, settings, center, rooms[0], warehouse)
+        accounts += created
+        await _welcome(session, [account.email for account in created])
         admin = await session.scalar(select(User).where(User.email == f"admingeneral.{code.lower()}@demo.local"))
         assert admin is not None
         system = Principal(admin.id, Role.ADMIN_GENERAL, None, None, "es", admin.token_version)
@@ -134,6 +136,13 @@ async def _users(
         )
         accounts.append(DemoAccount(email, role, home.name if home else None))
     return accounts
+
+
+async def _welcome(session: AsyncSession, emails: list[str]) -> None:
+    """A first notification for every demo account, so that the inbox is not empty."""
+    people = (await session.execute(select(User.id, User.role).where(User.email.in_(emails)))).all()
+    for user_id, role in people:
+        await notifications.notify(session, [user_id], "account.welcome", params={"role": role.value})
 
 
 async def _items(session: AsyncSession, actor: Principal, environment: Environment, tag: str) -> None:

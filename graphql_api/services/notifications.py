@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_api import i18n
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import Notification, NotificationPriority
@@ -156,3 +157,21 @@ async def delete_expired(session: AsyncSession, *, now: datetime | None = None) 
     if unread_of:
         publish(session, UNREAD_COUNT_CHANGED, user_ids=unread_of)
     return len(rows)
+
+
+i18n.register(
+    {
+        "es": {
+            "notification.account.welcome.title": "Bienvenido",
+            "notification.account.welcome.body": (
+                "Tu cuenta ({role}) está lista. Aquí verás los avisos que te conciernen."
+            ),
+        },
+        "en": {
+            "notification.account.welcome.title": "Welcome",
+            "notification.account.welcome.body": (
+                "Your account ({role}) is ready. Notices that concern you show up here."
+            ),
+        },
+    }
+)
