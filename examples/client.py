@@ -1,5 +1,6 @@
-"""A GraphQL client in Python with gql: sign in, run a query, run a mutation whose result is a
-union (and handle each member), then run a query over a WebSocket.
+"""A GraphQL client in Python with gql: sign in, run a query, subscribe to the stock of a room
+over a WebSocket, run a mutation whose result is a union (and handle each member), print the
+live events it caused, then run a query over the WebSocket.
 
     .venv/bin/python examples/client.py [--url URL] [--email EMAIL] [--password PASSWORD]
 
@@ -33,7 +34,7 @@ mutation Login($input: LoginInput!) {
 GROUP_ITEMS = """
 query GroupItems {
   items(first: 1, where: {itemTypes: [GROUP]}) {
-    edges { node { id name quantity environment { name } } }
+    edges { node { id name quantity environment { id name } } }
   }
 }
 """
@@ -49,6 +50,15 @@ mutation Adjust($input: AdjustItemStockInput!) {
 """
 
 ME = "query Me { me { email role } }"
+
+STOCK = """
+subscription Stock($environmentId: ID!) {
+  itemStockChanged(environmentId: $environmentId) {
+    item { name quantity }
+    movement { reason deltaQuantity }
+  }
+}
+"""
 
 
 async def sign_in(url: str, email: str, password: str) -> str:
@@ -86,33 +96,53 @@ async def adjust(session: Any, item_id: str, expected: int, delta: int, reason: 
     return None
 
 
-async def over_http(url: str, token: str) -> None:
-    transport = HTTPXAsyncTransport(url=url, headers={"Authorization": f"Bearer {token}"})
-    async with Client(transport=transport) as session:
-        edges = (await session.execute(GraphQLRequest(GROUP_ITEMS)))["items"]["edges"]
-        if not edges:
-            sys.exit("no group item in scope")
-        item = edges[0]["node"]
-        print(f"item {item['id']}: {item['name']} in {item['environment']['name']}, quantity {item['quantity']}")
-        seen = item["quantity"]
-        now = await adjust(session, item["id"], seen, +1, "RESTOCK")
-        await adjust(session, item["id"], seen, +1, "RESTOCK")  # stale: a ConflictError
-        if now is not None:
-            await adjust(session, item["id"], now, -1, "CORRECTION")
+async def first_group_item(session: Any) -> dict[str, Any]:
+    edges = (await session.execute(GraphQLRequest(GROUP_ITEMS)))["items"]["edges"]
+    if not edges:
+        sys.exit("no group item in scope")
+    item: dict[str, Any] = edges[0]["node"]
+    print(f"item {item['id']}: {item['name']} in {item['environment']['name']}, quantity {item['quantity']}")
+    return item
 
 
-async def over_websocket(url: str, token: str) -> None:
+async def change_stock(session: Any, item: dict[str, Any]) -> None:
+    seen = item["quantity"]
+    now = await adjust(session, item["id"], seen, +1, "RESTOCK")
+    await adjust(session, item["id"], seen, +1, "RESTOCK")  # stale: a ConflictError
+    if now is not None:
+        await adjust(session, item["id"], now, -1, "CORRECTION")
+
+
+async def watch(session: Any, environment_id: str, events: int) -> list[str]:
+    """The first `events` stock movements of the room, as they are committed."""
+    seen: list[str] = []
+    request = GraphQLRequest(STOCK, variable_values={"environmentId": environment_id})
+    async for event in session.subscribe(request):
+        change = event["itemStockChanged"]
+        item, movement = change["item"], change["movement"]
+        seen.append(
+            f"live: {item['name']} {movement['reason']} {movement['deltaQuantity']:+d}, quantity {item['quantity']}"
+        )
+        if len(seen) == events:
+            break
+    return seen
+
+
+async def run(url: str, token: str) -> None:
     ws_url = "ws" + url.removeprefix("http")  # http -> ws, https -> wss
+    http = HTTPXAsyncTransport(url=url, headers={"Authorization": f"Bearer {token}"})
     # graphql-transport-ws: browsers cannot set headers on a WebSocket, so the token goes in
     # the connection_init payload.
-    transport = WebsocketsTransport(url=ws_url, init_payload={"authorization": f"Bearer {token}"})
-    async with Client(transport=transport) as session:
-        me = (await session.execute(GraphQLRequest(ME)))["me"]
+    socket = WebsocketsTransport(url=ws_url, init_payload={"authorization": f"Bearer {token}"})
+    async with Client(transport=http) as over_http, Client(transport=socket) as over_socket:
+        item = await first_group_item(over_http)
+        live = asyncio.ensure_future(watch(over_socket, item["environment"]["id"], events=2))
+        await asyncio.sleep(0.5)  # the subscription is in place before the changes
+        await change_stock(over_http, item)
+        for line in await asyncio.wait_for(live, timeout=10):  # the conflict moved nothing
+            print(line)
+        me = (await over_socket.execute(GraphQLRequest(ME)))["me"]
         print(f"over the WebSocket: me is {me['email']} ({me['role']})")
-        # Subscriptions run on this same session once the schema has them, e.g.
-        #     request = GraphQLRequest("subscription ($env: ID!) { itemStockChanged(environmentId: $env) { ... } }")
-        #     async for event in session.subscribe(request):
-        #         print(event)
 
 
 async def main() -> None:
@@ -122,8 +152,7 @@ async def main() -> None:
     parser.add_argument("--password", default="Demo12345!")
     args = parser.parse_args()
     token = await sign_in(args.url, args.email, args.password)
-    await over_http(args.url, token)
-    await over_websocket(args.url, token)
+    await run(args.url, token)
 
 
 if __name__ == "__main__":

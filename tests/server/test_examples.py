@@ -100,10 +100,14 @@ async def test_client_example(server: ServerProcess, examples_db: Seeded) -> Non
     picked = re.fullmatch(r"item (\S+): .*, quantity (\d+)", lines[1])
     assert picked is not None, lines
     item_id, seen = picked.group(1), int(picked.group(2))
+    name = picked.group(0).split(": ", 1)[1].split(" in ")[0]
     assert lines[2:] == [
         f"adjustItemStock +1 RESTOCK expecting {seen}: AdjustItemStockPayload, quantity now {seen + 1}",
         lines[3],
         f"adjustItemStock -1 CORRECTION expecting {seen + 1}: AdjustItemStockPayload, quantity now {seen}",
+        # The two movements, live over the WebSocket subscription (the conflict moved nothing).
+        f"live: {name} RESTOCK +1, quantity {seen + 1}",
+        f"live: {name} CORRECTION -1, quantity {seen}",
         f"over the WebSocket: me is {email} (SUPERVISOR)",
     ]
     assert lines[3].startswith(f"adjustItemStock +1 RESTOCK expecting {seen}: ConflictError CONFLICT: ")
