@@ -17,9 +17,10 @@ from graphql import (
     OperationType,
     execute,
     parse,
+    specified_rules,
 )
 from strawberry.execution.is_awaitable import optimized_is_awaitable
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext, ExecutionResult
 
@@ -74,6 +75,16 @@ class Documents(SchemaExtension):
             errors_now.append(GraphQLError("Must provide operation name if query contains multiple operations."))
         context.pre_execution_errors = errors_now
         yield
+
+
+def request_rules(schema: strawberry.Schema) -> tuple[type[ASTValidationRule], ...]:
+    """The validation rules strawberry applies to a request of `schema` (graphql-core's own,
+    and those its extensions add, e.g. no introspection), for paths that validate themselves."""
+    rules: tuple[type[ASTValidationRule], ...] = tuple(specified_rules)
+    for extension in schema.extensions:
+        if isinstance(extension, type) and issubclass(extension, AddValidationRules):
+            rules = (*rules, *extension().validation_rules)  # type: ignore[call-arg]  # subclasses take none
+    return rules
 
 
 def check_document(

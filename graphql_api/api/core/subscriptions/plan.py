@@ -17,7 +17,7 @@ from strawberry.types.arguments import convert_arguments
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.cost import estimate_cost
 from graphql_api.api.core.errors import format_error
-from graphql_api.api.core.execution import Schema, check_document
+from graphql_api.api.core.execution import Schema, check_document, request_rules
 from graphql_api.api.core.subscriptions.feeds import Feed
 from graphql_api.api.core.subscriptions.hub import Subscription
 from graphql_api.errors import DomainError
@@ -49,7 +49,7 @@ async def subscribe(
 async def _subscribe(
     schema: Schema, query: str, variables: dict[str, Any] | None, operation_name: str | None, context: Context
 ) -> Subscription | list[GraphQLError] | None:
-    checked = check_document(schema, query, None, ())
+    checked = check_document(schema, query, None, request_rules(schema))
     if checked.errors:
         return [format_error(error, context.language, context.meta.request_id) for error in checked.errors]
     document = checked.document
