@@ -13,7 +13,11 @@ from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
 from graphql_api.api.core.context import Context
@@ -145,23 +149,41 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # A context of its own for each operation: its own connection, and loaders that hold
         # nothing from the socket's earlier operations.
         context = self.context.derive(f"{self.context.meta.request_id}-{operation.id}"[:64])
-        subscription = await subscribe(
-            cast(Schema, self.schema), operation.query, operation.variables, operation.operation_name, context
-        )
-        if subscription is None:
-            await self._run_once(operation, context)
-        elif isinstance(subscription, list):
-            await operation.send_initial_errors(subscription)
-        else:
-            await self._serve(operation, subscription)
+        try:
+            subscription = await subscribe(
+                cast(Schema, self.schema), operation.query, operation.variables, operation.operation_name, context
+            )
+            if subscription is None:
+                await self._run_once(operation, context)
+            elif isinstance(subscription, list):
+                await operation.send_initial_errors(subscription)
+            else:
+                await self._serve(operation, subscription)
+        except Exception as error:
+            # As strawberry's own run_operation: logged, the operation ends, its id is free.
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def _run_once(self, operation: Operation[Context, None], context: Context) -> None:
-        socket_context, self.context = self.context, context
+        """A query or mutation: strawberry's run_operation, with the operation's own context."""
         try:
             context.loaders.activate()
-            await super().run_operation(operation)
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with contextlib.aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
         finally:
-            self.context = socket_context
             context.loaders.release()
             await context.db.close()
 
