@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,23 +102,11 @@ async def create_center(session: AsyncSession, **values: object) -> Center:
 
 
 async def update_center(session: AsyncSession, center_id: uuid.UUID, **changes: object) -> Center:
-    center = await get_for_update(session, Center, center_id, "center")
-    errors = FieldErrors()
-    fields = _clean_fields(errors, changes)
-    errors.raise_if_any()
-    for key, value in fields.items():
-        setattr(center, key, value)
-    await flush_unique(session, _CODE_CONSTRAINTS)
-    return center
+    return await _update(session, Center, center_id, "center", changes)
 
 
 async def set_center_active(session: AsyncSession, center_id: uuid.UUID, active: bool) -> Center:
-    center = await get_for_update(session, Center, center_id, "center")
-    if center.is_active == active:
-        raise Conflict("error.already_in_state")
-    center.is_active = active
-    await session.flush()
-    return center
+    return await _set_active(session, Center, center_id, "center", active)
 
 
 async def create_environment(session: AsyncSession, **values: object) -> Environment:
@@ -135,22 +123,41 @@ async def create_environment(session: AsyncSession, **values: object) -> Environ
 
 
 async def update_environment(session: AsyncSession, environment_id: uuid.UUID, **changes: object) -> Environment:
-    environment = await get_for_update(session, Environment, environment_id, "environment")
     errors = FieldErrors()
-    fields = _clean_fields(errors, changes)
-    if "center_id" in fields and await session.get(Center, fields["center_id"]) is None:
+    if "center_id" in changes and await session.get(Center, changes["center_id"]) is None:
         errors.add("centerId", "field.not_found")
-    errors.raise_if_any()
-    for key, value in fields.items():
-        setattr(environment, key, value)
-    await flush_unique(session, _CODE_CONSTRAINTS)
-    return environment
+    return await _update(session, Environment, environment_id, "environment", changes, errors)
 
 
 async def set_environment_active(session: AsyncSession, environment_id: uuid.UUID, active: bool) -> Environment:
-    environment = await get_for_update(session, Environment, environment_id, "environment")
-    if environment.is_active == active:
+    return await _set_active(session, Environment, environment_id, "environment", active)
+
+
+Row = TypeVar("Row", Center, Environment)
+
+
+async def _update(
+    session: AsyncSession,
+    model: type[Row],
+    row_id: uuid.UUID,
+    what: str,
+    changes: dict[str, object],
+    errors: FieldErrors | None = None,
+) -> Row:
+    row = await get_for_update(session, model, row_id, what)
+    errors = errors or FieldErrors()
+    fields = _clean_fields(errors, changes)
+    errors.raise_if_any()
+    for key, value in fields.items():
+        setattr(row, key, value)
+    await flush_unique(session, _CODE_CONSTRAINTS)
+    return row
+
+
+async def _set_active(session: AsyncSession, model: type[Row], row_id: uuid.UUID, what: str, active: bool) -> Row:
+    row = await get_for_update(session, model, row_id, what)
+    if row.is_active == active:
         raise Conflict("error.already_in_state")
-    environment.is_active = active
+    row.is_active = active
     await session.flush()
-    return environment
+    return row
