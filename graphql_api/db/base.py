@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, func, text
 from sqlalchemy.dialects.postgresql import UUID
@@ -57,7 +56,3 @@ def str_enum(enum_cls: type[enum.Enum], name: str, length: int = 32) -> Enum:
         length=length,
         validate_strings=True,
     )
-
-
-def column_values(obj: Any, names: list[str]) -> dict[str, Any]:
-    return {name: getattr(obj, name) for name in names}

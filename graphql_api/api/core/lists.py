@@ -41,7 +41,6 @@ from graphql_api.api.core.pagination import (
 )
 from graphql_api.api.core.relay import decode_id, filter_ids
 from graphql_api.api.core.types import TYPES, ModelObject, TypeSpec
-from graphql_api.auth.scope import Principal
 from graphql_api.db import reads
 from graphql_api.services.filtering import AnyOf, Bound, Condition, Custom, Equals, Filters, Flag, Ordering, Search
 
@@ -328,7 +327,3 @@ def children_field(children: Children[Any], node: str, module: str, *, descripti
 
     returns = Connection[Annotated[node, strawberry.lazy(module)]]  # type: ignore[valid-type]
     return _field(resolver, [*_SELF_INFO, *_PAGE_PARAMETERS], returns, description=description)
-
-
-def current_principal(info: Info) -> Principal:
-    return info.context.require_principal()

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, func
+from sqlalchemy import Select, any_, bindparam, func
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from strawberry.dataloader import DataLoader
 
@@ -284,11 +284,6 @@ def optional_related(key: ById[Any], pk: uuid.UUID | None, build: Callable[[Any]
     return Deferred(lambda: when_loaded(loader.load(pk), lambda row: build(row) if row is not None else None))
 
 
-def scoped_condition(visible: Visible, principal: Principal) -> ColumnElement[bool] | None:
-    """The WHERE condition of a domain's visibility statement (for joins)."""
-    return visible(principal).whereclause
-
-
 __all__ = [
     "ById",
     "ChildPageKey",
@@ -299,5 +294,4 @@ __all__ = [
     "Loaders",
     "optional_related",
     "related",
-    "scoped_condition",
 ]

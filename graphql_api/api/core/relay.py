@@ -65,10 +65,6 @@ def require_id(value: str, expected: str, field: str) -> uuid.UUID:
     return parsed[1]
 
 
-def optional_id(value: str | None, expected: str, field: str) -> uuid.UUID | None:
-    return None if value is None else require_id(value, expected, field)
-
-
 def filter_ids(values: list[strawberry.ID] | None, expected: str) -> list[uuid.UUID] | None:
     """IDs in a `where:` filter. IDs of another type or garbage match nothing (filters only
     narrow), so they are dropped rather than reported."""
