@@ -84,8 +84,8 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         # What exists at start-up (modules, the schema, SQLAlchemy's metadata) lives as long as
-        # the process. Frozen, it is no longer walked by full collections: one took ~50 ms on
-        # this heap and was most of the p99 of small requests; frozen, ~0.3 ms.
+        # the process. Frozen, it is no longer walked by full collections, which otherwise made
+        # most of the p99 of small requests.
         gc.collect()
         gc.freeze()
         if settings.slow_callback_ms:

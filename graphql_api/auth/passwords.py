@@ -1,4 +1,4 @@
-"""bcrypt hashing, always off the event loop (a cost-12 hash takes ~280 ms here).
+"""bcrypt hashing, always off the event loop (a cost-12 hash is a long stretch of CPU).
 
 Hashing runs on one dedicated thread per process, not the default executor: a flood of
 logins then takes one core at most and the event loop keeps serving everything else. At most

@@ -141,7 +141,7 @@ class Schema(strawberry.Schema):
     """strawberry's Schema, plus a direct path for documents it has already checked.
 
     `Schema.execute` runs the extension hooks of every request (context managers, parse and
-    validate steps that the `Documents` cache answers anyway): ~100 µs, a fifth of a small
+    validate steps that the `Documents` cache answers anyway), a good part of a small
     request. A document that passed validation once is remembered here (per schema: the
     validation rules are the schema's), and `execute_prepared` runs it with graphql-core
     directly and gives its errors the same treatment as `ErrorCodes` (`format_error`). The

@@ -19,8 +19,8 @@ PACE_SECONDS = 0.005
 
 async def paced(source: Iterable[Any], make: Callable[[Any], A], *, check_every: int = 64) -> AsyncIterator[A]:
     """`make(x)` for each `x` of `source`, giving the event loop a turn after every
-    PACE_SECONDS of work, counting the consumer's work between items too (a 1 000-row page is
-    ~20 ms of conversion). The clock is read every `check_every` items; small pages get no turn."""
+    PACE_SECONDS of work, counting the consumer's work between items too (a big page is a
+    long stretch of conversion). The clock is read every `check_every` items; small pages get no turn."""
     turn = time.perf_counter() + PACE_SECONDS
     for count, item in enumerate(source, 1):
         yield make(item)
@@ -32,8 +32,8 @@ async def paced(source: Iterable[Any], make: Callable[[Any], A], *, check_every:
 class Paced(Generic[A]):
     """The edges of a big page as an async iterable, which graphql-core completes like a list.
 
-    graphql-core completes a list in one go: for 1 000 items that held the event loop ~100 ms,
-    and every other request waited. Here each edge is made when graphql-core asks for the next
+    graphql-core completes a list in one go: for a big page that held the event loop for a
+    long stretch, and every other request waited. Here each edge is made when graphql-core asks for the next
     one, and once PACE_SECONDS of work (making edges and completing their fields) has passed,
     the loop gets a turn. Each iteration starts afresh, so a list selected twice (aliases) is
     complete both times.

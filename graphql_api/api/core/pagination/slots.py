@@ -10,9 +10,9 @@ from contextvars import ContextVar
 
 # How many requests with a big page a process works on at once. A request takes a slot with
 # its first big page, before the page is read, and keeps it until its response is out. Working
-# on every big page in flight at once (16 in the benchmark) held all their rows and results in
-# memory together: more memory, and full garbage collections (whose cost grows with the live
-# objects) of 40-65 ms. The CPU is the limit either way; the others wait their turn holding
+# on every big page in flight at once held all their rows and results in memory together:
+# more memory, and longer full garbage collections (their cost grows with the live objects).
+# The CPU is the limit either way; the others wait their turn holding
 # nothing, and small requests still run between the slices of the big ones.
 BIG_PAGES_AT_ONCE = 2
 _big_pages: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
