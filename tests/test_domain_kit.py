@@ -23,6 +23,9 @@ from graphql_api.api.core.database import RequestDatabase
 from graphql_api.api.core.domain import Domain
 from graphql_api.api.core.loaders import ById, Loaders
 from graphql_api.api.core.mutation import mutation
+from graphql_api.api.core.relay import encode_id
+from graphql_api.api.core.types import extends
+from graphql_api.api.domains import DOMAINS
 from graphql_api.api.items.loaders import ITEM_BY_ID
 from graphql_api.api.schema import build_schema
 from graphql_api.auth import scope
@@ -233,3 +236,31 @@ def test_statements_are_built_for_a_caller_whose_ids_match_nothing() -> None:
     )
     homeless = Principal(uuid.uuid4(), models.Role.STUDENT, None, None, "es", 1)
     assert scope.shape(scope.template(homeless)) == scope.shape(homeless)
+
+
+# ---- fields a domain adds to another domain's type ----------------------------------------
+
+
+@extends("InventoryItem")
+class ItemShout:
+    @strawberry.field(description="The item's name, louder.")
+    def shout(self, info: Info) -> str:
+        return str(self._model.name).upper()  # type: ignore[attr-defined]
+
+
+WITH_SHOUT = Domain(name="shout", query=NoQuery, extends=(ItemShout,))
+
+
+async def test_a_domain_adds_a_field_to_another_domains_type_only_in_schemas_built_with_it(
+    world: World, request_context: Any
+) -> None:
+    with_it = build_schema(domains=(*DOMAINS, WITH_SHOUT))
+    without = build_schema(domains=DOMAINS)
+    assert "shout: String!" in with_it.as_str()
+    assert "shout" not in without.as_str()
+    item = world.items["a2"][1]
+    query = "query ($id: ID!) { node(id: $id) { ... on InventoryItem { name shout } } }"
+    variables = {"id": encode_id("InventoryItem", item.id)}
+    result = await with_it.execute(query, variable_values=variables, context_value=request_context(world.supervisor))
+    assert result.errors is None, result.errors
+    assert result.data == {"node": {"name": item.name, "shout": item.name.upper()}}

@@ -15,6 +15,7 @@ from graphql_api.api.core.domain import Domain
 from graphql_api.api.core.errors import EXCEPTION_HANDLERS, ErrorCodes
 from graphql_api.api.core.execution import Documents, Schema
 from graphql_api.api.core.nodes import NodeQuery
+from graphql_api.api.core.types import apply_extensions
 from graphql_api.api.domains import DOMAINS
 
 
@@ -30,6 +31,7 @@ def build_schema(
     mutations = [d.mutation for d in domains if d.mutation is not None]
     subscriptions = [d.subscription for d in domains if d.subscription is not None]
     node_types = tuple(t for d in domains for t in d.types)
+    apply_extensions(e for d in domains for e in d.extends)
     schema = Schema(
         query=merge_types("Query", tuple(queries)),
         mutation=merge_types("Mutation", tuple(mutations)) if mutations else None,

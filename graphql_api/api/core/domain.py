@@ -7,7 +7,8 @@
         types=(InventoryItem, InventoryMovement),
     )
 
-`types` lists the domain's node types (what `node(id:)` may return: each found through the
+`extends` lists classes of fields the domain adds to other domains' types (see
+`types.extends`: `item.loans` belongs to loans, not to items). `types` lists the domain's node types (what `node(id:)` may return: each found through the
 by-id loader its `@model_type` declares, so within the caller's scope); loaders need no
 registration (they are typed keys, made per request on first use).
 """
@@ -24,3 +25,4 @@ class Domain:
     mutation: type | None = None
     subscription: type | None = None
     types: tuple[type, ...] = ()
+    extends: tuple[type, ...] = ()

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Self, TypeVar, cast
 
@@ -110,6 +111,43 @@ def model_type(
         return graphql_cls
 
     return decorate
+
+
+def extends(target: str) -> Callable[[type[T]], type[T]]:
+    """Fields one domain adds to another domain's type, so that the type's domain need not
+    know of it (`item.loans` is declared by loans); listed in the adding domain's
+    `Domain(extends=...)`, they are part of a schema built with that domain:
+
+        @extends("InventoryItem")
+        class ItemLoans:
+            loans = children_field(LOANS_OF_ITEM, "Loan", __name__, description="...")
+    """
+
+    def decorate(cls: type[T]) -> type[T]:
+        graphql_cls = strawberry.type(cls)
+        graphql_cls.__extends__ = target  # type: ignore[attr-defined]
+        return graphql_cls
+
+    return decorate
+
+
+_OWN_FIELDS: dict[str, list[Any]] = {}
+
+
+def apply_extensions(additions: Iterable[type]) -> None:
+    """Give every declared type its own fields plus those `additions` declare for it (and no
+    others: each schema build sets them anew, for the domains it is built from)."""
+    added: defaultdict[str, list[Any]] = defaultdict(list)
+    for addition in additions:
+        target = getattr(addition, "__extends__", None)
+        assert target in TYPES, f"{addition.__name__} extends an unknown type {target!r}"
+        added[target].extend(addition.__strawberry_definition__.fields)  # type: ignore[attr-defined]
+    for name, spec in TYPES.items():
+        definition = spec.cls.__strawberry_definition__  # type: ignore[attr-defined]
+        own = _OWN_FIELDS.setdefault(name, list(definition.fields))
+        names = [f.python_name for f in (*own, *added[name])]
+        assert len(names) == len(set(names)), f"{name}: a field is declared twice"
+        definition.fields = [*own, *added[name]]
 
 
 def _compile_from_model(spec: TypeSpec) -> Callable[[Any], Any]:
