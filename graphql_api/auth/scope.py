@@ -26,7 +26,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, false, or_, select, true
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -211,3 +211,20 @@ def user_filter(principal: Principal) -> ColumnElement[bool]:
     if principal.is_admin_general:
         return true()
     return or_(User.id == _param("scope_user", principal.id), environment_filter(principal, User.environment_id))
+
+
+def reaches(environment_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL condition on `User`: the user's scope contains the environment (the reverse of
+    `environment_filter`, kept beside it so that the two change together): who is told of
+    what happens in a room."""
+    env = _param("reached_environment", environment_id)
+    center_of_env = select(Environment.center_id).where(Environment.id == env).scalar_subquery()
+    home_center = select(Environment.center_id).where(Environment.id == User.environment_id).scalar_subquery()
+    is_warehouse = select(Environment.is_warehouse).where(Environment.id == env).scalar_subquery()
+    at_home = User.environment_id == env
+    return or_(
+        User.role == Role.ADMIN_GENERAL,
+        and_(User.role.in_((Role.STUDENT, Role.ADMIN, Role.INSTRUCTOR)), at_home),
+        and_(User.role == Role.SUPERVISOR, home_center == center_of_env),
+        and_(User.role == Role.INSTRUCTOR, is_warehouse.is_(True), home_center == center_of_env),
+    )

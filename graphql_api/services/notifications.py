@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graphql_api import i18n
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal
-from graphql_api.db.models import Notification, NotificationPriority
+from graphql_api.db.models import Notification, NotificationPriority, Role, User
 from graphql_api.errors import NotFound
 from graphql_api.services.events import publish
 from graphql_api.services.filtering import AnyOf, Filters, Flag, OrderField, Ordering
@@ -92,6 +92,18 @@ async def notify(
         publish(session, RECEIVED, subject_id=notification_id, user_ids=[user])
     publish(session, UNREAD_COUNT_CHANGED, user_ids=users)
     return list(ids.values())
+
+
+async def users_reaching(
+    session: AsyncSession, environment_id: uuid.UUID, roles: Iterable[Role], *, besides: Iterable[uuid.UUID] = ()
+) -> list[uuid.UUID]:
+    """The active users of `roles` whose scope contains the environment (e.g. the supervisors
+    of a room's center, the admin of a warehouse), and the `besides` users: the recipients of
+    what happens there."""
+    found = await session.scalars(
+        select(User.id).where(User.is_active.is_(True), User.role.in_(list(roles)), scope.reaches(environment_id))
+    )
+    return list(dict.fromkeys([*found, *besides]))
 
 
 async def unread_count(session: AsyncSession, user_id: uuid.UUID) -> int:
