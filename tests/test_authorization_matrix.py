@@ -109,8 +109,6 @@ def test_mutation_entry_names_every_id_of_its_input(name: str) -> None:
     declared = ({case.slot} if case.slot else set()) | set(case.extra_slots)
     assert mutations.input_id_fields(name) == declared
     assert (case.target is None) == (case.slot is None)
-    if case.self_only or case.target is None:
-        assert case.slot is None
 
 
 @pytest.mark.parametrize("name", QUERY_FIELDS_WITH_IDS)
@@ -131,7 +129,14 @@ async def test_query_with_out_of_scope_ids_looks_like_not_found(scene: Scene, fi
 
 @pytest.mark.parametrize("field_name", QUERY_FIELDS_WITH_IDS)
 async def test_query_with_in_scope_ids_returns_them(scene: Scene, field_name: str) -> None:
-    await for_each_caller(lambda caller: queries.query_in_scope(scene, field_name, caller))
+    found: list[int] = []
+
+    async def check(caller: str) -> None:
+        found.append(await queries.query_in_scope(scene, field_name, caller))
+
+    await for_each_caller(check)
+    # Not vacuous: some caller's in-scope ids (or filters by them) found objects.
+    assert sum(found), f"{field_name}: no caller's in-scope ids matched anything"
 
 
 @pytest.mark.parametrize("type_name", NODE_TYPES)

@@ -36,8 +36,6 @@ Access = str | frozenset[str]
 # The kit's own fields (graphql_api/api/core/nodes.py), per SPEC.md §4.
 KIT_QUERIES: Mapping[str, Access] = {"node": AUTHENTICATED, "nodes": AUTHENTICATED}
 
-# The kit's own tables: nothing a refused call does may publish an event or record a job run.
-KIT_TABLES_KEYS: Mapping[str, str] = {"outbox_events": "id", "job_runs": "id"}
 
 # (scene, caller, target global id or None) -> a mutation's `input`.
 Builder = Callable[["Scene", str, str | None], Awaitable[dict[str, Any]]]
@@ -68,12 +66,14 @@ class NodeCases:
         for every caller, the anonymous one and those the role check refuses included.
     filtered_by: for a connection of this type filtered by objects of type X (`where:
         {xIds: [...]}`), a statement selecting the ids the caller must get for one such object.
+    private: each object is its owner's alone, ADMIN_GENERAL's view included (notifications).
     """
 
     world_b: Callable[[Scene], list[uuid.UUID]]
     in_scope: Callable[[Scene, str], list[uuid.UUID]]
     target: Callable[[Scene, str], uuid.UUID] | None = None
     filtered_by: Mapping[str, Callable[[Scene, str, uuid.UUID], Select[Any]]] = field(default_factory=dict)
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,12 @@ class Table:
 
     key: str = "id"
     owner: str | None = None
+
+
+# The kit's own tables: nothing a refused call does may publish an event or record a job run;
+# an event addressed to users belongs to the first of them (a self-only call may publish
+# events to its caller, such as an unread count, and to nobody else).
+KIT_TABLES: Mapping[str, Table] = {"outbox_events": Table(owner="user_ids[1]"), "job_runs": Table()}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 
 from tests.authz.cases import (
     KIT_QUERIES,
-    KIT_TABLES_KEYS,
+    KIT_TABLES,
     Access,
     Check,
     DomainCases,
@@ -93,7 +93,7 @@ def discover(packages: Iterable[str], template: str = TEMPLATE) -> Matrix:
     for key in KIT_QUERIES:
         matrix.declared_by[("queries", key)] = KIT
     matrix.queries.update(KIT_QUERIES)
-    matrix.tables.update({table: Table(key=key) for table, key in KIT_TABLES_KEYS.items()})
+    matrix.tables.update(KIT_TABLES)
     for name in packages:
         cases = _load(matrix, name)
         if cases is not None:

@@ -130,5 +130,6 @@ async def mutation_in_scope(scene: Scene, name: str, caller: str) -> None:
     if case.payload_names_target:
         assert case.slot is not None
         payload = result["data"]["result"]
-        node_ids = [v["id"] for v in payload.values() if isinstance(v, dict) and "id" in v]
+        # The object itself, or (a deleted one) its id.
+        node_ids = [v["id"] for v in payload.values() if isinstance(v, dict) and "id" in v] + [payload.get("id")]
         assert variables[case.slot] in node_ids, f"{context}: {payload}"

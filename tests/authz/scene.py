@@ -25,11 +25,12 @@ ROLE_OF = {
     "admin_general": "ADMIN_GENERAL",
 }
 # The rooms each caller sees (`environment_filter`, graphql_api/auth/scope.py): a student's or
-# an admin's home, an instructor's home and its center's warehouses, a supervisor's whole
+# an admin's home, an instructor's home, its center's warehouses and the rooms where it
+# teaches (a2: the schedules domain's setup gives it a class there), a supervisor's whole
 # center, everything for ADMIN_GENERAL.
 SCOPE = {
     "student": {"a1"},
-    "instructor": {"a1", "aw"},
+    "instructor": {"a1", "a2", "aw"},
     "supervisor": {"a1", "a2", "aw"},
     "admin": {"aw"},
     "admin_general": {"a1", "a2", "aw", "b1", "bw"},

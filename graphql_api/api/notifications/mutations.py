@@ -8,7 +8,7 @@ import strawberry
 
 from graphql_api.api.core import permissions
 from graphql_api.api.core.context import Info
-from graphql_api.api.core.errors import NotFoundError
+from graphql_api.api.core.errors import NotFoundError, ValidationError
 from graphql_api.api.core.inputs import ref, values
 from graphql_api.api.core.mutation import mutation
 from graphql_api.api.notifications.types import Notification
@@ -43,11 +43,11 @@ class DeleteNotificationPayload:
 
 
 NotificationResult = Annotated[
-    NotificationPayload | NotFoundError,
+    NotificationPayload | ValidationError | NotFoundError,
     strawberry.union("NotificationResult", description="The notification, or why not."),
 ]
 DeleteNotificationResult = Annotated[
-    DeleteNotificationPayload | NotFoundError,
+    DeleteNotificationPayload | ValidationError | NotFoundError,
     strawberry.union("DeleteNotificationResult", description="Done, or why not."),
 ]
 

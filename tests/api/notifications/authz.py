@@ -67,6 +67,7 @@ NOTIFICATION = NodeCases(
     world_b=lambda s: _of(s, "student_b") + _of(s, "admin_b"),
     in_scope=lambda s, caller: _of(s, caller),
     target=lambda s, caller: _of(s, "student" if caller == "anonymous" else caller)[0],
+    private=True,
 )
 
 MUTATIONS = {
