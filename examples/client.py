@@ -54,8 +54,8 @@ ME = "query Me { me { email role } }"
 STOCK = """
 subscription Stock($environmentId: ID!) {
   itemStockChanged(environmentId: $environmentId) {
-    item { name quantity }
-    movement { reason deltaQuantity }
+    item { name }
+    movement { reason deltaQuantity quantityAfter }
   }
 }
 """
@@ -121,7 +121,10 @@ async def watch(session: Any, environment_id: str, events: int) -> list[str]:
         change = event["itemStockChanged"]
         item, movement = change["item"], change["movement"]
         seen.append(
-            f"live: {item['name']} {movement['reason']} {movement['deltaQuantity']:+d}, quantity {item['quantity']}"
+            # The movement's own figure: `item` is the item as it is when the event is delivered,
+            # which may already include a later movement.
+            f"live: {item['name']} {movement['reason']} {movement['deltaQuantity']:+d}, "
+            f"quantity {movement['quantityAfter']}"
         )
         if len(seen) == events:
             break
