@@ -39,8 +39,8 @@ class Shared(enum.Enum):
     # Those with the same caller (a user's own notifications, or anything that may depend on
     # who the caller is).
     BY_USER = "user"
-    # Those with the same scope (role, home environment and center): for events whose
-    # visibility follows the environment only.
+    # Those who see the same rows (`scope.audience`: role, home environment and center, and an
+    # instructor's own classes): for events whose visibility follows the environment only.
     BY_SCOPE = "scope"
 
 

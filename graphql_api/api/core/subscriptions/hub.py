@@ -27,6 +27,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from graphql_api.api.core.context import Context
 from graphql_api.api.core.errors import format_error
 from graphql_api.api.core.subscriptions.feeds import Feed
+from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal
 from graphql_api.pubsub.events import Event
 from graphql_api.settings import Settings
@@ -57,7 +58,7 @@ class Subscription:
 
     def key(self) -> Hashable:
         principal, shared = self.principal, self.feed.shared.value
-        who: tuple[Any, ...] = (principal.role, principal.environment_id, principal.center_id, self.context.language)
+        who: tuple[Any, ...] = (scope.audience(principal), self.context.language)
         if shared == "user":
             who = (principal.id, *who)
         variables = orjson.dumps(self.variables or {}, option=orjson.OPT_SORT_KEYS)
