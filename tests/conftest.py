@@ -12,6 +12,7 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from graphql_api.auth.scope import Principal
 from graphql_api.db import models
 from graphql_api.db.engine import statement_counter
 from graphql_api.db.migrate import upgrade
-from graphql_api.services import items, organization, users
+from graphql_api.services import items, organization, schedules, users
 from graphql_api.settings import Settings
 
 with warnings.catch_warnings():
@@ -294,12 +295,11 @@ class Factory:
     ) -> models.InventoryItem:
         n = self._next()
         kind = item_type or (models.ItemType.INDIVIDUAL if quantity == 1 else models.ItemType.GROUP)
-        if self._system is None:
-            self._system = await self.user(models.Role.ADMIN_GENERAL, email="system@test.local")
+        system = await self.system()
         async with self.db.begin() as session:
             return await items.create_item(
                 session,
-                self._system.principal,
+                system.principal,
                 environment_id=environment.id,
                 item_type=kind,
                 category=values.get("category", models.ItemCategory.COMPUTER),
@@ -309,6 +309,35 @@ class Factory:
                 name=values.get("name", f"Item {n}"),
                 internal_code=values.get("internal_code", f"IC-{n:05d}"),
                 serial_number=values.get("serial_number"),
+            )
+
+    async def system(self) -> Actor:
+        """An ADMIN_GENERAL who makes the objects tests need."""
+        if self._system is None:
+            self._system = await self.user(models.Role.ADMIN_GENERAL, email="system@test.local")
+        return self._system
+
+    async def schedule(
+        self, environment: models.Environment, instructor: Actor, *, weekday: int | None = None, **values: Any
+    ) -> models.Schedule:
+        """An active class slot, valid this year; by default today, 08:00-10:00 (local)."""
+        today = datetime.now(self.settings.timezone).date()
+        system = await self.system()
+        async with self.db.begin() as session:
+            return await schedules.create_schedule(
+                session,
+                system.principal,
+                environment_id=environment.id,
+                instructor_id=instructor.id,
+                weekday=weekday or today.isoweekday(),
+                start_time=values.get("start_time", time(8, 0)),
+                end_time=values.get("end_time", time(10, 0)),
+                valid_from=values.get("valid_from", today - timedelta(days=30)),
+                valid_until=values.get("valid_until", today + timedelta(days=180)),
+                program=values.get("program", "Software development"),
+                group_number=values.get("group_number", "2758341"),
+                topic=values.get("topic"),
+                student_count=values.get("student_count", 25),
             )
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,11 +18,24 @@ async def test_the_users_an_environment_reaches_are_those_whose_scope_contains_i
     world: World, factory: Factory, db: async_sessionmaker[AsyncSession]
 ) -> None:
     homeless = await factory.user(models.Role.SUPERVISOR, None)
+    # Teaching gives scope while the slot is active and valid: a2 for world A's instructor,
+    # nothing for a colleague whose slot in a2 ended.
+    await factory.schedule(world.a2, world.instructor)
+    past = await factory.user(models.Role.INSTRUCTOR, world.a1)
+    await factory.schedule(
+        world.a2,
+        past,
+        start_time=time(14, 0),
+        end_time=time(16, 0),
+        valid_from=date(2020, 1, 1),
+        valid_until=date(2020, 6, 1),
+    )
     actors: list[Actor] = [
         *(world.role(name) for name in ("student", "instructor", "supervisor", "admin", "admin_general")),
         world.student_b,
         world.admin_b,
         homeless,
+        past,
     ]
     environments = (world.a1, world.a2, world.aw, world.b1, world.bw)
     async with db() as session:
@@ -43,7 +58,8 @@ async def test_the_users_an_environment_reaches_are_those_whose_scope_contains_i
                 )
             }
             assert reached == seen_by, environment.code
-            assert world.instructor.id in reached or environment in (world.a2, world.b1, world.bw)
+            assert (world.instructor.id in reached) == (environment not in (world.b1, world.bw))
+            assert (past.id in reached) == (environment in (world.a1, world.aw))
 
 
 async def test_the_recipients_of_a_rooms_events_are_the_active_users_of_the_roles_asked(

@@ -10,13 +10,12 @@ once per shape (`graphql_api.db.reads`) and pass the values at each execution.
 | role          | scope                                                                  |
 |---------------|------------------------------------------------------------------------|
 | STUDENT       | the home environment                                                   |
-| INSTRUCTOR    | the home environment and the warehouses of its center                  |
+| INSTRUCTOR    | the home environment, the warehouses of its center, and the rooms      |
+|               | where the instructor has an active schedule (not past its validity)    |
 | SUPERVISOR    | every environment of the home environment's center                     |
 | ADMIN         | the home environment (a warehouse)                                     |
 | ADMIN_GENERAL | everything                                                             |
 
-The instructor's environments with an active schedule join the scope with the schedules
-domain (a later migration); `instructor_extra_environments` is the hook for it.
 """
 
 from __future__ import annotations
@@ -26,12 +25,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, false, func, or_, select, true
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import InstrumentedAttribute
 
 from graphql_api.db import reads
-from graphql_api.db.models import Center, Environment, Role, User
+from graphql_api.db.models import Center, Environment, Role, Schedule, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +55,14 @@ Column = InstrumentedAttribute[uuid.UUID] | InstrumentedAttribute[uuid.UUID | No
 def shape(principal: Principal) -> Hashable:
     """What the SQL text of the caller's scope conditions depends on."""
     return (principal.role, principal.environment_id is None, principal.center_id is None)
+
+
+def audience(principal: Principal) -> Hashable:
+    """Callers with equal audiences see exactly the same rows (subscribers share one rendering
+    of an event by it): the role, home environment and center; an instructor's rooms also
+    depend on what that instructor teaches."""
+    home = (principal.role, principal.environment_id, principal.center_id)
+    return (*home, principal.id) if principal.role is Role.INSTRUCTOR else home
 
 
 def parameters(principal: Principal) -> dict[str, Any]:
@@ -176,16 +183,33 @@ def environment_filter(principal: Principal, column: Column) -> ColumnElement[bo
     role, center = principal.role, principal.center_id
     if role is Role.ADMIN_GENERAL:
         return true()
+    if role is Role.INSTRUCTOR:
+        return _instructor_environments(principal, column)
     if principal.environment_id is None:
         return false()
     home = _param("scope_environment", principal.environment_id)
-    if role in (Role.STUDENT, Role.ADMIN):
-        return column == home
     if role is Role.SUPERVISOR and center is not None:
         return column.in_(_center_environments(center))
-    if role is Role.INSTRUCTOR and center is not None:
-        return or_(column == home, column.in_(_center_warehouses(center)))
     return column == home
+
+
+def _instructor_environments(principal: Principal, column: Column) -> ColumnElement[bool]:
+    scheduled = column.in_(_scheduled_environments(_param("scope_user", principal.id)))
+    if principal.environment_id is None:
+        return scheduled
+    home = column == _param("scope_environment", principal.environment_id)
+    if principal.center_id is None:
+        return or_(home, scheduled)
+    return or_(home, column.in_(_center_warehouses(principal.center_id)), scheduled)
+
+
+def _active_schedules() -> tuple[ColumnElement[bool], ...]:
+    return Schedule.is_active.is_(True), Schedule.valid_until >= func.current_date()
+
+
+def _scheduled_environments(instructor: ColumnElement[uuid.UUID]) -> Select[uuid.UUID]:
+    """Rooms where the instructor teaches: an active schedule not past its validity."""
+    return select(Schedule.environment_id).where(Schedule.instructor_id == instructor, *_active_schedules())
 
 
 def manage_items_filter(principal: Principal, column: Column) -> ColumnElement[bool]:
@@ -227,4 +251,8 @@ def reaches(environment_id: uuid.UUID) -> ColumnElement[bool]:
         and_(User.role.in_((Role.STUDENT, Role.ADMIN, Role.INSTRUCTOR)), at_home),
         and_(User.role == Role.SUPERVISOR, home_center == center_of_env),
         and_(User.role == Role.INSTRUCTOR, is_warehouse.is_(True), home_center == center_of_env),
+        and_(
+            User.role == Role.INSTRUCTOR,
+            User.id.in_(select(Schedule.instructor_id).where(Schedule.environment_id == env, *_active_schedules())),
+        ),
     )

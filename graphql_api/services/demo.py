@@ -1,19 +1,21 @@
 """The demo data set loaded on first start in development (and by `seed --demo`).
 
 Two centers with two rooms and a warehouse each, one account per role in each center, and
-about sixty items across all categories, some with damaged or missing units.
+about sixty items across all categories, some with damaged or missing units; the instructor
+of each center teaches in both rooms every day.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import Center, Environment, ItemCategory, ItemType, Role, User
-from graphql_api.services import items, notifications, organization, users
+from graphql_api.services import items, notifications, organization, schedules, users
 from graphql_api.settings import Settings
 
 DEMO_PASSWORD = "Demo12345!"  # noqa: S105 - published on purpose; demo data only
@@ -103,7 +105,37 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
         system = Principal(admin.id, Role.ADMIN_GENERAL, None, None, "es", admin.token_version)
         for env_index, environment in enumerate([*rooms, warehouse]):
             await _items(session, system, environment, f"{center_index}{env_index}")
+        await _schedules(session, settings, system, code, rooms)
     return accounts
+
+
+# The demo instructor's classes, every day of the week so that "today" has some whenever the
+# demo is used: mornings in the home room, afternoons in the second room.
+_SLOTS = ((0, time(7, 0), time(12, 0), "Programación de software"), (1, time(13, 0), time(17, 0), "Redes"))
+
+
+async def _schedules(
+    session: AsyncSession, settings: Settings, system: Principal, code: str, rooms: list[Environment]
+) -> None:
+    teacher = await session.scalar(select(User.id).where(User.email == f"instructor.{code.lower()}@demo.local"))
+    today = datetime.now(settings.timezone).date()
+    for weekday in range(1, 8):
+        for room_index, start, end, program in _SLOTS:
+            await schedules.create_schedule(
+                session,
+                system,
+                environment_id=rooms[room_index].id,
+                instructor_id=teacher,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+                valid_from=today - timedelta(days=30),
+                valid_until=today + timedelta(days=365),
+                program=program,
+                group_number=f"{2758300 + room_index}",
+                topic=None,
+                student_count=24,
+            )
 
 
 async def _users(

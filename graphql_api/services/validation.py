@@ -9,6 +9,12 @@ from graphql_api.errors import FieldErrors
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
+def camel(name: str) -> str:
+    """The API's name of an input field (`valid_from` -> `validFrom`), for field errors."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def text(errors: FieldErrors, field: str, value: str | None, *, max_len: int, required: bool = False) -> str | None:
     """The trimmed value; blank optional text becomes None."""
     if value is None:

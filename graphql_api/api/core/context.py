@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -126,6 +127,11 @@ class Context:
         authenticated.set_result(self.principal)
         context._authenticated = authenticated
         return context
+
+    def now(self) -> datetime:
+        """The time in the application's zone (APP_TIMEZONE): the local dates of checks,
+        classes and loans are taken from it."""
+        return datetime.now(self.settings.timezone)
 
     def require_principal(self) -> Principal:
         # Permissions run before resolvers, so this only fails on a missing permission.

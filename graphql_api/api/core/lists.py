@@ -250,12 +250,15 @@ def list_field(
     filters: Filters | None = None,
     permission: list[FieldExtension] | None = None,
     join: Sequence[str] = (),
+    rows: Callable[[Any], Select[Any]] | None = None,
 ) -> Any:
     """A root connection of `node` objects the caller may see (its loader's visibility rule),
-    with `where:` from `filters` and `orderBy:` (or `direction:`) from `ordering`."""
+    with `where:` from `filters` and `orderBy:` (or `direction:`) from `ordering`. `rows`
+    (given the context) narrows the list further, e.g. to the caller's classes of today; the
+    service builds it from the same visibility rule."""
     spec = _spec(node)
     assert spec.loader is not None, f"{spec.name} has no by-id loader, so no visibility rule"
-    visible = spec.loader.visible
+    loader_rule = spec.loader.visible
     where = where_input(filters) if filters is not None else None
     order = order_input(ordering)
     page_join = PageJoin(spec, join) if join else None
@@ -263,7 +266,7 @@ def list_field(
 
     def resolve(self: Any, info: Info, where_value: Any, order_value: Any, direction: Any, args: PageArgs) -> Any:
         context = info.context
-        stmt = visible(context.require_principal())
+        stmt = loader_rule(context.require_principal()) if rows is None else rows(context)
         if where is not None:
             stmt = where.filters.apply(stmt, where.values(where_value))
         sort = order.sort(order_value, direction)

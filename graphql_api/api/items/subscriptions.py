@@ -21,7 +21,10 @@ from graphql_api.services.ledger import STOCK_CHANGED
 
 @strawberry.type(description="An item's stock changed: the item as it is now, and the ledger row written.")
 class StockChange:
-    item: InventoryItem = strawberry.field(description="The item, with its new quantities.")
+    item: InventoryItem = strawberry.field(
+        description="The item as it is when the event is delivered (it may include a later movement already; "
+        "`movement.quantityAfter` is this movement's own figure)."
+    )
     movement: InventoryMovement = strawberry.field(description="The movement that changed it.")
 
 

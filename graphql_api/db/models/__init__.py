@@ -22,6 +22,7 @@ from graphql_api.db.models.events import JobRun, OutboxEvent
 from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
 from graphql_api.db.models.notification import Notification
 from graphql_api.db.models.organization import Center, Environment
+from graphql_api.db.models.schedule import Schedule
 from graphql_api.db.models.user import LoginThrottle, RefreshToken, User, UserSettings
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "OutboxEvent",
     "RefreshToken",
     "Role",
+    "Schedule",
     "SystemAlert",
     "Theme",
     "User",

@@ -182,7 +182,8 @@ async def where_filters_do_not_widen_scope(scene: Scene) -> None:
         token=w.instructor,
     )
     ids = {edge["node"]["id"] for edge in data["environments"]["edges"]}
-    assert ids == {gid("Environment", w.a1.id), gid("Environment", w.aw.id)}
+    # Home, the center's warehouse, and a2 where the instructor teaches (the schedules' setup).
+    assert ids == {gid("Environment", w.a1.id), gid("Environment", w.a2.id), gid("Environment", w.aw.id)}
 
 
 CASES = DomainCases(
