@@ -72,24 +72,31 @@ def checked_fields(errors: FieldErrors, fields: RecordFields, today: date) -> Re
         errors.add("performedOn", "field.maintenance_date_in_future")
     if fields.next_date is not None and fields.next_date <= performed:
         errors.add("nextDate", "field.maintenance_next_date_not_after")
-    _check_cost(errors, fields.cost)
     return replace(
         fields,
+        cost=_checked_cost(errors, fields.cost),
         description=validation.required_text(errors, "description", fields.description, max_len=5000),
         parts=validation.text(errors, "parts", fields.parts, max_len=2000),
         performed_on=performed,
     )
 
 
-def _check_cost(errors: FieldErrors, cost: Decimal | None) -> None:
+def _checked_cost(errors: FieldErrors, cost: Decimal | None) -> Decimal | None:
+    """The cost with its two decimals (10.5 is 10.50, as stored)."""
     if cost is None:
-        return
+        return None
     if not cost.is_finite() or cost < 0:
         errors.add("cost", "field.min_value", min=0)
     elif cost > MAX_COST:
         errors.add("cost", "field.max_value", max=str(MAX_COST))
-    elif cost != cost.quantize(Decimal("0.01")):
+    elif cost != cost.quantize(_CENTS):
         errors.add("cost", "field.maintenance_cost_decimals")
+    else:
+        return cost.quantize(_CENTS)
+    return cost
+
+
+_CENTS = Decimal("0.01")
 
 
 async def write_record(
