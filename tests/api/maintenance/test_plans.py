@@ -93,13 +93,15 @@ async def test_an_interval_plan_alerts_once_per_date_and_opens_one_request_per_d
     async with db() as session:
         moved = await session.get(models.MaintenancePlan, made.id)
         notified = await session.scalar(select(func.count()).where(models.Notification.kind == "maintenance.requested"))
-    assert moved is not None and moved.next_due_date == DUE + timedelta(30)
+    assert moved is not None
+    assert moved.next_due_date == DUE + timedelta(30)
     assert notified == 1  # the supervisor of the center
     # The next date's alert and request, once each.
     assert await run(db, settings, DUE + timedelta(23)) == {"alerted": 1, "opened": 0}
     assert await run(db, settings, DUE + timedelta(30)) == {"alerted": 0, "opened": 1}
     alerts, requests = await state(db)
-    assert len(alerts) == 2 and [r[1] for r in requests] == [DUE, DUE + timedelta(30)]
+    assert len(alerts) == 2
+    assert [r[1] for r in requests] == [DUE, DUE + timedelta(30)]
 
 
 async def test_a_late_job_opens_one_request_and_moves_past_today(
@@ -110,7 +112,8 @@ async def test_a_late_job_opens_one_request_and_moves_past_today(
     assert await run(db, settings, DUE + timedelta(100)) == {"alerted": 1, "opened": 1}
     async with db() as session:
         moved = await session.get(models.MaintenancePlan, made.id)
-    assert moved is not None and moved.next_due_date == DUE + timedelta(120)
+    assert moved is not None
+    assert moved.next_due_date == DUE + timedelta(120)
 
 
 async def test_a_fixed_date_plan_fires_once(
@@ -129,7 +132,8 @@ async def test_a_fixed_date_plan_fires_once(
                 )
             ).all()
         )
-    assert ended is not None and ended.next_due_date is None
+    assert ended is not None
+    assert ended.next_due_date is None
     # A warehouse item: its ADMIN and the center's supervisor hear of the new request.
     assert recipients == {world.admin.id, world.supervisor.id}
 
