@@ -243,6 +243,10 @@ NESTED_QUERY = """
       requester { id environment { id } } assignee { id } record { id }
       plan { id item { id } } } } }
   maintenanceHistory(first: 100) { edges { node { id item { id } request { id } recordedBy { id } } } }
+  maintenanceItems: items(first: 100) { edges { node { id
+      maintenanceRequests(first: 10) { totalCount edges { node { id assignee { id } } } }
+      maintenanceHistory(first: 10) { totalCount edges { node { id } } }
+      maintenancePlan { id item { id } } } } }
 }
 """
 
@@ -252,8 +256,11 @@ def _check_nested(scene: Scene, reached: Reached) -> None:
     rooms = scene.rooms_in_scope(caller)
     assert reached.of_type("MaintenanceRequest") == set(_made(scene, "requests", rooms))
     assert reached.of_type("MaintenanceRecord") == set(_made(scene, "records", rooms))
-    # Plans only for their managers, through the request's `plan` (none of these has one).
-    assert reached.of_type("MaintenancePlan") == set()
+    # Plans (item.maintenancePlan) only for the item's managers.
+    assert reached.of_type("MaintenancePlan") == set(_made(scene, "plans", _managed_rooms(scene, caller)))
+    for edge in reached.data["maintenanceItems"]["edges"]:
+        requests = edge["node"]["maintenanceRequests"]
+        assert requests["totalCount"] == len(requests["edges"])
 
 
 CASES = DomainCases(
