@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from graphql_api.db.models import (
     NotificationPriority,
     Role,
 )
-from graphql_api.errors import Conflict, FieldErrors, NotFound
+from graphql_api.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from graphql_api.services import events, notifications, validation
 from graphql_api.services.filtering import AnyOf, Bound, Filters, OrderField, Ordering, Search
 
@@ -133,12 +133,9 @@ async def _target(
     session: AsyncSession, principal: Principal | None, item_id: uuid.UUID | None, environment_id: uuid.UUID | None
 ) -> _Target:
     """The item and/or environment named, as the caller sees them."""
-    if item_id is None and environment_id is None:
-        errors = FieldErrors()
-        errors.add("itemId", "field.maintenance_target_required")
-        errors.raise_if_any()
     if item_id is None:
-        assert environment_id is not None
+        if environment_id is None:
+            _raise("itemId", "field.maintenance_target_required")
         environment = await _environment(session, principal, environment_id)
         if environment is None:
             raise NotFound("environment")
@@ -169,10 +166,8 @@ async def _environment(
     return found
 
 
-def _raise(field: str, code: str) -> None:
-    errors = FieldErrors()
-    errors.add(field, code)
-    errors.raise_if_any()
+def _raise(field: str, code: str) -> NoReturn:
+    raise ValidationFailed.single(field, code)
 
 
 def _units(errors: FieldErrors, item: InventoryItem | None, units: int | None, already_damaged: bool) -> int | None:
