@@ -102,3 +102,24 @@ class AlertSeverity(enum.Enum):
 class AlertStatus(enum.Enum):
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+
+
+class MaintenanceStatus(enum.Enum):
+    PENDING = "PENDING"
+    ASSIGNED = "ASSIGNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class MaintenancePriority(enum.Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+class MaintenanceType(enum.Enum):
+    PREVENTIVE = "PREVENTIVE"
+    CORRECTIVE = "CORRECTIVE"
+    UPGRADE = "UPGRADE"
