@@ -13,6 +13,8 @@ from graphql_api.db.models.enums import (
     ItemStatus,
     ItemType,
     Language,
+    LoanPriority,
+    LoanStatus,
     MovementReason,
     NotificationPriority,
     Role,
@@ -20,12 +22,14 @@ from graphql_api.db.models.enums import (
 )
 from graphql_api.db.models.events import JobRun, OutboxEvent
 from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
+from graphql_api.db.models.loan import HOLDING, Loan
 from graphql_api.db.models.notification import Notification
 from graphql_api.db.models.organization import Center, Environment
 from graphql_api.db.models.user import LoginThrottle, RefreshToken, User, UserSettings
 
 __all__ = [
     "BUCKETS",
+    "HOLDING",
     "MAX_QUANTITY",
     "AlertSettings",
     "AlertSeverity",
@@ -44,6 +48,9 @@ __all__ = [
     "ItemType",
     "JobRun",
     "Language",
+    "Loan",
+    "LoanPriority",
+    "LoanStatus",
     "LoginThrottle",
     "MovementReason",
     "Notification",

@@ -102,3 +102,22 @@ class AlertSeverity(enum.Enum):
 class AlertStatus(enum.Enum):
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+
+
+class LoanStatus(enum.Enum):
+    """PENDING → APPROVED → DELIVERED → RETURNED; PENDING → REJECTED | CANCELLED;
+    DELIVERED → OVERDUE (periodic job) → RETURNED."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    DELIVERED = "DELIVERED"
+    OVERDUE = "OVERDUE"
+    RETURNED = "RETURNED"
+
+
+class LoanPriority(enum.Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
