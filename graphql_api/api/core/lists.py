@@ -26,7 +26,7 @@ from strawberry.extensions import FieldExtension
 
 from graphql_api.api.core.context import Info
 from graphql_api.api.core.enums import SortDirection, api_enum
-from graphql_api.api.core.loaders import ById, Children, Loaders
+from graphql_api.api.core.loaders import ById, Children, Loaders, Visible
 from graphql_api.api.core.pagination import (
     NOT_GIVEN,
     After,
@@ -250,12 +250,14 @@ def list_field(
     filters: Filters | None = None,
     permission: list[FieldExtension] | None = None,
     join: Sequence[str] = (),
+    visible: Visible | None = None,
 ) -> Any:
-    """A root connection of `node` objects the caller may see (its loader's visibility rule),
-    with `where:` from `filters` and `orderBy:` (or `direction:`) from `ordering`."""
+    """A root connection of `node` objects the caller may see (its loader's visibility rule,
+    or `visible`: a narrower one, such as "the caller's own"), with `where:` from `filters`
+    and `orderBy:` (or `direction:`) from `ordering`."""
     spec = _spec(node)
     assert spec.loader is not None, f"{spec.name} has no by-id loader, so no visibility rule"
-    visible = spec.loader.visible
+    visible = visible or spec.loader.visible
     where = where_input(filters) if filters is not None else None
     order = order_input(ordering)
     page_join = PageJoin(spec, join) if join else None
