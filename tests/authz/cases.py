@@ -68,12 +68,16 @@ class NodeCases:
         for every caller, the anonymous one and those the role check refuses included.
     filtered_by: for a connection of this type filtered by objects of type X (`where:
         {xIds: [...]}`), a statement selecting the ids the caller must get for one such object.
+    filter_with: for that connection, the in-scope objects of type X to filter by, when this
+        type's rows relate to only some of X's objects (loans come from warehouses, so
+        filtering them by a caller's classroom finds nothing); default: X's `in_scope`.
     """
 
     world_b: Callable[[Scene], list[uuid.UUID]]
     in_scope: Callable[[Scene, str], list[uuid.UUID]]
     target: Callable[[Scene, str], uuid.UUID] | None = None
     filtered_by: Mapping[str, Callable[[Scene, str, uuid.UUID], Select[Any]]] = field(default_factory=dict)
+    filter_with: Mapping[str, Callable[[Scene, str], list[uuid.UUID]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
