@@ -44,13 +44,14 @@ async def make_loan(
     quantity: int = 1,
     start: int = 0,
     days: int = 2,
+    days_ago: int = 0,
     **options: Any,
 ) -> models.Loan:
     """A loan of `item` (or of an unregistered item described as `description`), requested by
     `requester` from `warehouse` for the days today+start .. today+start+days-1, then taken to
     `status` by `decider` (OVERDUE: delivered, then marked by the job with the clock moved
-    past its end)."""
-    calendar = loans.Calendar.of(settings)
+    past its end). With `days_ago`, requested and decided as if it were that many days ago."""
+    calendar = _calendar(settings, days_ago)
     first = calendar.today + timedelta(days=start)
     request = loans.LoanRequest(
         warehouse_id=warehouse.id,
@@ -65,19 +66,23 @@ async def make_loan(
     async with db.begin() as session:
         loan = await loans.create_loan(session, requester.principal, request, calendar=calendar)
     for step in PATHS[status]:
-        await _step(db, settings, step, loan, requester.principal, decider.principal)
+        await _step(db, calendar, step, loan, requester.principal, decider.principal)
     return loan
+
+
+def _calendar(settings: Settings, days_ago: int) -> loans.Calendar:
+    clock = loans.Calendar.of(settings)
+    return loans.Calendar(clock.timezone, clock.now - timedelta(days=days_ago))
 
 
 async def _step(
     db: async_sessionmaker[AsyncSession],
-    settings: Settings,
+    calendar: loans.Calendar,
     step: str,
     loan: models.Loan,
     requester: Principal,
     decider: Principal,
 ) -> None:
-    calendar = loans.Calendar.of(settings)
     async with db.begin() as session:
         if step == "approve":
             await loans.approve_loan(session, decider, loan.id, calendar=calendar)
