@@ -1,7 +1,8 @@
 """The demo data set loaded on first start in development (and by `seed --demo`).
 
-Two centers with two rooms and a warehouse each, one account per role in each center, and
-about sixty items across all categories, some with damaged or missing units.
+Two centers with two rooms and a warehouse each, one account per role in each center, about
+sixty items across all categories, some with damaged or missing units, and in each center's
+warehouse a loan in every state.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import Center, Environment, ItemCategory, ItemType, Role, User
 from graphql_api.services import items, notifications, organization, users
+from graphql_api.services.loans.demo import demo_loans
 from graphql_api.settings import Settings
 
 DEMO_PASSWORD = "Demo12345!"  # noqa: S105 - published on purpose; demo data only
@@ -103,6 +105,8 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
         system = Principal(admin.id, Role.ADMIN_GENERAL, None, None, "es", admin.token_version)
         for env_index, environment in enumerate([*rooms, warehouse]):
             await _items(session, system, environment, f"{center_index}{env_index}")
+        people = {"instructor": f"instructor.{code.lower()}@demo.local", "admin": f"almacen.{code.lower()}@demo.local"}
+        await demo_loans(session, settings, warehouse, people)
     return accounts
 
 
