@@ -124,25 +124,18 @@ async def return_loan(
         return_notes=notes,
     )
     if loan.item_id is not None:
+        delta = StockDelta(on_loan=-loan.quantity, damaged=counts.damaged, missing=counts.missing)
         await apply_movement(
             session,
             reason=MovementReason.LOAN_RETURN,
-            delta=StockDelta(on_loan=-loan.quantity, damaged=counts.damaged, missing=counts.missing),
+            delta=delta,
             actor_id=principal.id,
             item_id=loan.item_id,
             links=MovementLinks(loan_id=loan.id),
             note=notes,
         )
     if counts.missing:
-        await alerts.raise_alert(
-            session,
-            AlertType.EQUIPMENT_MISSING,
-            AlertSeverity.HIGH,
-            subject_type="Loan",
-            subject_id=loan.id,
-            environment_id=loan.warehouse_id,
-            params={"item": item_name or loan.item_description or "", "missing": counts.missing},
-        )
+        await _report_missing(session, loan, item_name, counts.missing)
     await tell_requester(
         session,
         loan,
@@ -154,6 +147,18 @@ async def return_loan(
         missing=counts.missing,
     )
     return loan
+
+
+async def _report_missing(session: AsyncSession, loan: Loan, item_name: str | None, missing: int) -> None:
+    await alerts.raise_alert(
+        session,
+        AlertType.EQUIPMENT_MISSING,
+        AlertSeverity.HIGH,
+        subject_type="Loan",
+        subject_id=loan.id,
+        environment_id=loan.warehouse_id,
+        params={"item": item_name or loan.item_description or "", "missing": missing},
+    )
 
 
 def _checked_return(counts: ReturnCounts, loan: Loan, calendar: Calendar) -> tuple[date, str | None]:

@@ -88,7 +88,8 @@ async def peak_demand(
 async def lock_item_of(session: AsyncSession, loan_id: uuid.UUID) -> InventoryItem | None:
     """The loan's item, its row locked until the transaction ends (FOR NO KEY UPDATE: it
     waits for another approval or stock movement of the item, not for rows that merely
-    refer to it). None for an unregistered item or a missing loan."""
+    refer to it), read afresh (FOR UPDATE refreshes what the session had loaded). None for an
+    unregistered item or a missing loan."""
     stmt = (
         select(InventoryItem)
         .join(Loan, Loan.item_id == InventoryItem.id)

@@ -113,7 +113,8 @@ def _previous(step: Transition) -> str:
 
 
 async def visible_loan(session: AsyncSession, principal: Principal, loan_id: uuid.UUID) -> Loan:
-    loan: Loan | None = (await session.scalars(visible_loans(principal).where(Loan.id == loan_id))).one_or_none()
+    stmt = visible_loans(principal).where(Loan.id == loan_id).execution_options(populate_existing=True)
+    loan: Loan | None = (await session.scalars(stmt)).one_or_none()
     if loan is None:
         raise NotFound("loan")
     return loan

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graphql_api.db import models
-from graphql_api.services import items
+from graphql_api.errors import Conflict
+from graphql_api.services import items, loans
 from graphql_api.services.ledger import StockDelta
 from graphql_api.settings import Settings
 from tests.api.loans.graphql import act
@@ -203,3 +204,24 @@ async def test_item_availability_costs_the_same_for_1_and_20_items(
         measured.append(counted.value)
     # 1 authentication, 2 the items, 3 their peak demand, 4 the conflicting loans
     assert measured == [4, 4]
+
+
+async def test_an_approval_reads_the_item_as_locked_not_as_the_session_saw_it(
+    db: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    # One session for everything (as the demo loader): stock changed by the ledger after the
+    # session loaded the item must count.
+    item = world.items["aw"][1]  # 10 units
+    first = await make_loan(db, settings, world.instructor, world.admin, world.aw, item=item, quantity=2)
+    second = await make_loan(db, settings, world.instructor, world.admin, world.aw, item=item, quantity=5)
+    calendar = loans.Calendar.of(settings)
+    async with db.begin() as session:
+        await loans.approve_loan(session, world.admin.principal, first.id, calendar=calendar)
+        await items.adjust_item_stock(
+            session, world.admin.principal, item.id, expected_quantity=10,
+            delta=StockDelta(damaged=4), reason=models.MovementReason.CORRECTION, note=None,
+        )  # fmt: skip
+        # 10 - 4 damaged - 2 approved = 4 free: not enough for 5.
+        with pytest.raises(Conflict):
+            await loans.approve_loan(session, world.admin.principal, second.id, calendar=calendar)
+        await session.rollback()

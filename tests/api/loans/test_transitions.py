@@ -277,3 +277,29 @@ async def test_a_retired_item_is_not_approved(
     result = await act(gql, "approveLoan", loan, world.admin)
     assert result["__typename"] == "ConflictError"
     assert await status_of(db, loan.id) is Status.PENDING
+
+
+async def test_several_transitions_in_one_document_see_each_other(
+    gql: GraphQLClient, db: async_sessionmaker[AsyncSession], settings: Settings, world: World
+) -> None:
+    item = world.items["aw"][1]  # 10 units
+    first, second = [
+        await make_loan(db, settings, world.instructor, world.admin, world.aw, item=item, quantity=6) for _ in range(2)
+    ]
+    document = """
+    mutation($first: ID!, $second: ID!) {
+      a: approveLoan(input: {id: $first}) { __typename }
+      b: deliverLoan(input: {id: $first}) { __typename }
+      c: approveLoan(input: {id: $second}) { __typename ... on Error { message } }
+      d: returnLoan(input: {id: $first, returned: 5, damaged: 1}) { __typename }
+      e: approveLoan(input: {id: $second}) { __typename ... on Error { message } }
+    }
+    """
+    data = await gql.data(
+        document, {"first": gid("Loan", first.id), "second": gid("Loan", second.id)}, token=world.admin
+    )
+    assert [data[key]["__typename"] for key in "abcd"] == ["LoanPayload", "LoanPayload", "ConflictError", "LoanPayload"]
+    # Back, with one unit damaged: 9 can be lent, 6 of them to the second loan.
+    assert data["e"]["__typename"] == "LoanPayload", data["e"]
+    stocked = await ledger_adds_up(db, item.id)
+    assert (stocked.quantity_damaged, stocked.quantity_on_loan) == (1, 0)
