@@ -11,6 +11,7 @@ import strawberry
 
 from graphql_api.api.core import permissions
 from graphql_api.api.core.context import Info
+from graphql_api.api.core.cost import list_size
 from graphql_api.api.core.lists import by_id_field, list_field
 from graphql_api.api.core.relay import decode_id, encode_id
 from graphql_api.api.items.types import InventoryItem
@@ -68,6 +69,7 @@ class LoanQuery:
             " items the caller may not see are null."
         ),
         extensions=READERS,
+        metadata=list_size("itemIds"),
     )
     async def item_availability(
         self,

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from graphql_api.api.core.context import Info
+from graphql_api.api.core.cost import list_size
 from graphql_api.api.core.enums import mirrors
 from graphql_api.api.core.lists import children_field
 from graphql_api.api.core.relay import Node
@@ -141,5 +142,6 @@ class ItemAvailability:
         description="Units free on every day of the range: lendable minus reserved, never below 0."
     )
     conflicts: list[Loan] = strawberry.field(
-        description=f"The loans holding units of the item on a day of the range that the caller may see, earliest first (at most {loans.MAX_CONFLICTS})."
+        description=f"The loans holding units of the item on a day of the range that the caller may see, earliest first (at most {loans.MAX_CONFLICTS}).",
+        metadata=list_size(loans.MAX_CONFLICTS),
     )

@@ -225,3 +225,25 @@ async def test_an_approval_reads_the_item_as_locked_not_as_the_session_saw_it(
         with pytest.raises(Conflict):
             await loans.approve_loan(session, world.admin.principal, second.id, calendar=calendar)
         await session.rollback()
+
+
+async def test_item_availability_is_costed_per_item_and_conflict(
+    gql: GraphQLClient, world: World, count_statements: Any
+) -> None:
+    ids = [gid("InventoryItem", world.items["aw"][1].id)] * 2
+    body = await gql.execute(
+        "query($ids: [ID!]!) { itemAvailability(itemIds: $ids) { free conflicts { id } } }",
+        {"ids": ids},
+        token=world.admin,
+    )
+    # Two items, each with up to 100 conflicting loans.
+    assert body["extensions"]["cost"]["estimated"] == 2 + 2 * 100
+    # Pages nested in the conflicts multiply through them: refused before anything runs.
+    nested = (
+        "query($ids: [ID!]!) { itemAvailability(itemIds: $ids) { conflicts {"
+        " item { movements(first: 100) { totalCount } } } } }"
+    )
+    with count_statements() as counted:
+        refused = await gql.execute(nested, {"ids": ids * 50}, token=world.admin)
+    assert counted.value == 0
+    assert refused["errors"][0]["extensions"]["cost"] == 100 + 100 * (100 + 100 * 100)
