@@ -16,6 +16,7 @@ PACKAGES = (
     "notifications",
     "schedules",
     "maintenance",
+    "loans",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.jobs.scheduler import Job
-from graphql_api.services import events, maintenance, notifications
+from graphql_api.services import events, loans, maintenance, notifications
 from graphql_api.settings import Settings
 
 
@@ -21,8 +21,13 @@ async def _expire_notifications(session: AsyncSession, now: datetime, settings: 
     return {"deleted": await notifications.delete_expired(session, now=now)}
 
 
+async def _mark_overdue_loans(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, Any]:
+    return await loans.mark_overdue(session, today=loans.Calendar.of(settings, now).today)
+
+
 JOBS: tuple[Job, ...] = (
     Job("trim_outbox", timedelta(minutes=10), _trim_outbox),
     Job("expire_notifications", timedelta(minutes=10), _expire_notifications),
     Job("maintenance_plans", timedelta(minutes=10), maintenance.run_plans),
+    Job("mark_overdue_loans", timedelta(minutes=1), _mark_overdue_loans),
 )

@@ -3,7 +3,8 @@
 Two centers with two rooms and a warehouse each, one account per role in each center, and
 about sixty items across all categories, some with damaged or missing units; the instructor
 of each center teaches in both rooms every day; in each center, maintenance requests in
-every state, a history entry and a maintenance plan.
+every state, a history entry and a maintenance plan; in each center's
+warehouse a loan in every state.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from graphql_api.db.models import (
     User,
 )
 from graphql_api.services import items, maintenance, notifications, organization, schedules, users
+from graphql_api.services.loans.demo import demo_loans
 from graphql_api.settings import Settings
 
 DEMO_PASSWORD = "Demo12345!"  # noqa: S105 - published on purpose; demo data only
@@ -121,6 +123,8 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
             await _items(session, system, environment, f"{center_index}{env_index}")
         await _schedules(session, settings, system, code, rooms)
         await _maintenance(session, settings, code.lower(), f"{center_index}0", rooms[0])
+        people = {"instructor": f"instructor.{code.lower()}@demo.local", "admin": f"almacen.{code.lower()}@demo.local"}
+        await demo_loans(session, settings, warehouse, people)
     return accounts
 
 

@@ -9,7 +9,8 @@ notifications are never shown and are deleted by a periodic job.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,15 @@ NOTIFICATION_ORDER = Ordering(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One notification of a kind: who gets it, what it says, what it is about."""
+
+    recipient: uuid.UUID
+    params: Mapping[str, Any] = field(default_factory=dict)
+    subject: tuple[str, uuid.UUID] | None = None
+
+
 async def notify(
     session: AsyncSession,
     recipients: Iterable[uuid.UUID],
@@ -68,30 +78,42 @@ async def notify(
 ) -> list[uuid.UUID]:
     """Notify every recipient (one statement for all), in the caller's transaction; each
     recipient's subscriptions hear of it once the transaction commits."""
-    users = list(dict.fromkeys(recipients))
-    if not users:
+    notices = [Notice(user, params or {}, subject) for user in dict.fromkeys(recipients)]
+    return await notify_each(session, kind, notices, priority=priority, ttl=ttl)
+
+
+async def notify_each(
+    session: AsyncSession,
+    kind: str,
+    notices: Sequence[Notice],
+    *,
+    priority: NotificationPriority = NotificationPriority.NORMAL,
+    ttl: timedelta | None = DEFAULT_TTL,
+) -> list[uuid.UUID]:
+    """One notification per notice, each with its own recipient, parameters and subject (a
+    periodic job telling each requester of their own loan), still in one statement."""
+    if not notices:
         return []
     expires_at = datetime.now(UTC) + ttl if ttl is not None else None
-    subject_type, subject_id = subject if subject is not None else (None, None)
-    ids = {user: uuid.uuid4() for user in users}
+    ids = [uuid.uuid4() for _ in notices]
     rows = [
         {
-            "id": ids[user],
-            "recipient_id": user,
+            "id": notification_id,
+            "recipient_id": notice.recipient,
             "kind": kind,
-            "params": dict(params or {}),
+            "params": dict(notice.params),
             "priority": priority,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
+            "subject_type": notice.subject[0] if notice.subject is not None else None,
+            "subject_id": notice.subject[1] if notice.subject is not None else None,
             "expires_at": expires_at,
         }
-        for user in users
+        for notification_id, notice in zip(ids, notices, strict=True)
     ]
     await session.execute(insert(Notification), rows)
-    for user, notification_id in ids.items():
-        publish(session, RECEIVED, subject_id=notification_id, user_ids=[user])
-    publish(session, UNREAD_COUNT_CHANGED, user_ids=users)
-    return list(ids.values())
+    for notification_id, notice in zip(ids, notices, strict=True):
+        publish(session, RECEIVED, subject_id=notification_id, user_ids=[notice.recipient])
+    publish(session, UNREAD_COUNT_CHANGED, user_ids=dict.fromkeys(notice.recipient for notice in notices))
+    return ids
 
 
 async def users_reaching(

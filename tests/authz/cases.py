@@ -67,6 +67,9 @@ class NodeCases:
     filtered_by: for a connection of this type filtered by objects of type X (`where:
         {xIds: [...]}`), a statement selecting the ids the caller must get for one such object.
     private: each object is its owner's alone, ADMIN_GENERAL's view included (notifications).
+    filter_with: for that connection, the in-scope objects of type X to filter by, when this
+        type's rows relate to only some of X's objects (loans come from warehouses, so
+        filtering them by a caller's classroom finds nothing); default: X's `in_scope`.
     """
 
     world_b: Callable[[Scene], list[uuid.UUID]]
@@ -74,6 +77,7 @@ class NodeCases:
     target: Callable[[Scene, str], uuid.UUID] | None = None
     filtered_by: Mapping[str, Callable[[Scene, str, uuid.UUID], Select[Any]]] = field(default_factory=dict)
     private: bool = False
+    filter_with: Mapping[str, Callable[[Scene, str], list[uuid.UUID]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ async def query_in_scope(scene: Scene, field_name: str, caller: str) -> int:
     allowed = may_call(scene.matrix, "Query", field_name, caller)
     # A caller refused by role is refused even for real objects (ADMIN_GENERAL's, which exist).
     picker = caller if allowed else "admin_general"
-    calls = query_targets(scene, field_name, lambda t: scene.in_scope(t, picker))
+    calls = query_targets(scene, field_name, _in_scope_picker(scene, field_name, picker))
     found = 0
     for call in calls:
         result = await run_query(scene, field_name, call, caller)
@@ -78,6 +78,21 @@ async def query_in_scope(scene: Scene, field_name: str, caller: str) -> int:
         assert not result.get("errors"), f"{context}: {result}"
         found += await _check_in_scope_answer(scene, field_name, caller, call, result["data"]["result"], context)
     return found
+
+
+def _in_scope_picker(scene: Scene, field_name: str, caller: str) -> Callable[[str], list[str]]:
+    """The in-scope objects of each type to call `field_name` with: for a connection, those
+    its node type declares to filter by (`NodeCases.filter_with`), else each type's own."""
+    chosen = {}
+    if schema.is_connection(field_name):
+        chosen = scene.node(schema.connection_node_type(field_name)).filter_with
+
+    def pick(type_name: str) -> list[str]:
+        if type_name in chosen:
+            return [gid(type_name, o) for o in chosen[type_name](scene, caller)]
+        return scene.in_scope(type_name, caller)
+
+    return pick
 
 
 async def _check_in_scope_answer(scene: Scene, field_name: str, caller: str, call: Call, data: Any, ctx: str) -> int:

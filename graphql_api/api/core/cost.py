@@ -3,7 +3,8 @@
 A connection (a field whose type is a `...Connection`) counts its page size (`first` or `last`;
 DEFAULT_PAGE_SIZE when neither is given) times the pages of every connection around it, so
 `items(first: 100) { edges { node { movements(first: 5) { ... } } } }` costs 100 + 100 x 5.
-`nodes(ids:)` counts its ids. Other fields count nothing: a single object costs what its lists
+`nodes(ids:)` counts its ids; a list field that declares its size (`list_size`: at most N
+objects, or one per value of a list argument) counts that. Other fields count nothing: a single object costs what its lists
 cost, and the document itself is bounded by validation (limits.py). An operation costs at
 least 1. Arguments may come from variables, so the estimate is made per execution, with the
 request's variables; each fragment is walked once per estimate. The estimate of an operation
@@ -41,6 +42,7 @@ from graphql import (
 )
 from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import ExecutionResult
 
 from graphql_api.api.core.admission import Shed, Ticket, admission
@@ -51,6 +53,19 @@ from graphql_api.i18n import translate
 
 MAX_INT = 2**31 - 1  # GraphQL's Int is 32-bit: larger values never reach a resolver
 MAX_KEPT = 1000
+_LIST_SIZE = "graphql_api.list_size"
+
+
+def list_size(size: int | str) -> dict[str, Any]:
+    """`metadata` for a list field that is not a connection: it returns at most `size` objects,
+    or (a string) one per value of that list argument (`itemAvailability(itemIds:)`)."""
+    return {_LIST_SIZE: size}
+
+
+def _declared_size(definition: Any) -> int | str | None:
+    field = (definition.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    size: int | str | None = getattr(field, "metadata", {}).get(_LIST_SIZE)
+    return size
 
 
 class CostEstimate:
@@ -118,13 +133,20 @@ class CostEstimate:
             return 0
         inner_type = get_named_type(definition.type)
         inner = self._selections(node.selection_set, inner_type)
-        size = self._size(node, definition.type, inner_type)
+        size = self._size(node, definition, inner_type)
         return inner if size is None else size + size * inner
 
-    def _size(self, node: FieldNode, field_type: Any, inner_type: GraphQLNamedType) -> int | None:
+    def _size(self, node: FieldNode, definition: Any, inner_type: GraphQLNamedType) -> int | None:
         """How many objects the field returns when it is a list of them: a connection's page size,
-        or the number of ids of `nodes(ids:)`. None for a single object."""
+        the number of ids of `nodes(ids:)`, or what the field declares. None for a single object."""
+        field_type = definition.type
         arguments = {argument.name.value: argument.value for argument in node.arguments or ()}
+        declared = _declared_size(definition)
+        if isinstance(declared, int):
+            return declared
+        if isinstance(declared, str):
+            values = self._value(arguments[declared]) if declared in arguments else None
+            return len(values) if isinstance(values, list) else 1
         if isinstance(inner_type, GraphQLObjectType) and inner_type.name.endswith("Connection"):
             sizes = [self._count(arguments[name]) for name in ("first", "last") if name in arguments]
             given = [size for size in sizes if size is not None]

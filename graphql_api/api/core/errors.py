@@ -179,6 +179,12 @@ def format_error(error: GraphQLError, language: str, request_id: str | None) -> 
         extra: dict[str, Any] = {"code": code}
         if isinstance(original, errors.RateLimited):
             extra["retryAfterSeconds"] = original.retry_after_seconds
+        if isinstance(original, errors.ValidationFailed):
+            # A query's bad arguments (no result union to carry them): which, and why.
+            extra["fieldErrors"] = [
+                {"field": e.field, "code": field_error_code(e.code), "message": translate(e.code, language, e.params)}
+                for e in original.field_errors
+            ]
         return _rebuild(error, translate(original.message_key, language, original.params), extra)
     reason = is_db_unavailable(original)
     if reason is not None:

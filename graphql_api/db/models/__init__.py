@@ -13,6 +13,8 @@ from graphql_api.db.models.enums import (
     ItemStatus,
     ItemType,
     Language,
+    LoanPriority,
+    LoanStatus,
     MaintenancePriority,
     MaintenanceStatus,
     MaintenanceType,
@@ -23,6 +25,7 @@ from graphql_api.db.models.enums import (
 )
 from graphql_api.db.models.events import JobRun, OutboxEvent
 from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
+from graphql_api.db.models.loan import HOLDING, Loan
 from graphql_api.db.models.maintenance import MaintenancePlan, MaintenanceRecord, MaintenanceRequest
 from graphql_api.db.models.notification import Notification
 from graphql_api.db.models.organization import Center, Environment
@@ -31,6 +34,7 @@ from graphql_api.db.models.user import LoginThrottle, RefreshToken, User, UserSe
 
 __all__ = [
     "BUCKETS",
+    "HOLDING",
     "MAX_QUANTITY",
     "AlertSettings",
     "AlertSeverity",
@@ -49,6 +53,9 @@ __all__ = [
     "ItemType",
     "JobRun",
     "Language",
+    "Loan",
+    "LoanPriority",
+    "LoanStatus",
     "LoginThrottle",
     "MaintenancePlan",
     "MaintenancePriority",

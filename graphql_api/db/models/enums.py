@@ -123,3 +123,22 @@ class MaintenanceType(enum.Enum):
     PREVENTIVE = "PREVENTIVE"
     CORRECTIVE = "CORRECTIVE"
     UPGRADE = "UPGRADE"
+
+
+class LoanStatus(enum.Enum):
+    """PENDING → APPROVED → DELIVERED → RETURNED; PENDING → REJECTED | CANCELLED;
+    DELIVERED → OVERDUE (periodic job) → RETURNED."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    DELIVERED = "DELIVERED"
+    OVERDUE = "OVERDUE"
+    RETURNED = "RETURNED"
+
+
+class LoanPriority(enum.Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"

@@ -115,7 +115,7 @@ class InventoryMovement(IdMixin, Base):
     # Links to the check, loan or maintenance request behind the movement; their foreign keys
     # are added by the migrations that create those tables.
     check_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    loan_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    loan_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("loans.id", ondelete="RESTRICT"))
     maintenance_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
