@@ -14,6 +14,7 @@ PACKAGES = (
     "items",
     "audit",
     "notifications",
+    "alerts",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)
