@@ -44,7 +44,7 @@ class AlertSettingsPayload:
 
 
 AlertResult = Annotated[
-    AlertPayload | NotFoundError | ConflictError,
+    AlertPayload | ValidationError | NotFoundError | ConflictError,
     strawberry.union("AlertResult", description="The alert, or why the change was not made."),
 ]
 AlertSettingsResult = Annotated[
