@@ -42,14 +42,8 @@ async def get(session: AsyncSession, user_id: uuid.UUID) -> AlertSettings:
 def _clean(changes: dict[str, Any]) -> dict[str, Any]:
     errors = FieldErrors()
     if "low_stock_threshold" in changes:
-        value = changes["low_stock_threshold"]
-        if value is None:
-            errors.add("lowStockThreshold", "field.required")
-        else:
-            validation.int_range(errors, "lowStockThreshold", value, minimum=0, maximum=MAX_THRESHOLD)
-    for name, field in (("min_severity", "minSeverity"), ("notify", "notify")):
-        if name in changes and changes[name] is None:
-            errors.add(field, "field.required")
+        threshold = changes["low_stock_threshold"]
+        validation.int_range(errors, "lowStockThreshold", threshold, minimum=0, maximum=MAX_THRESHOLD)
     errors.raise_if_any()
     clean = dict(changes)
     if clean.get("alert_types") is not None:
