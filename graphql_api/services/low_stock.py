@@ -51,6 +51,7 @@ def _thresholds() -> Subquery:
             target.id.label("environment_id"),
             func.max(func.coalesce(AlertSettings.low_stock_threshold, alerts.DEFAULT_THRESHOLD)).label("threshold"),
         )
+        .select_from(target)
         .join(User, true())
         .outerjoin(home, home.id == User.environment_id)
         .outerjoin(AlertSettings, AlertSettings.user_id == User.id)
@@ -77,6 +78,7 @@ def stock() -> Subquery:
             available_expr().label("available"),
             func.coalesce(thresholds.c.threshold, alerts.DEFAULT_THRESHOLD).label("threshold"),
         )
+        .select_from(InventoryItem)
         .join(Environment, Environment.id == InventoryItem.environment_id)
         .outerjoin(thresholds, thresholds.c.environment_id == InventoryItem.environment_id)
         .subquery("stock")
