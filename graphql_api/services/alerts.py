@@ -150,9 +150,9 @@ def _recipients(alert_ids: Sequence[uuid.UUID]) -> Select[SystemAlert, uuid.UUID
     )
 
 
-async def _announce(session: AsyncSession, raised: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """Publish each raised alert (id, environment) and notify its recipients, in one statement
-    for all of them."""
+async def announce(session: AsyncSession, raised: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
+    """Publish each alert just raised (id, environment) and notify its recipients, in one
+    statement for all of them (a job that raises many in one INSERT announces them at once)."""
     if not raised:
         return
     for alert_id, environment_id in raised:
@@ -222,14 +222,8 @@ async def raise_alert(
     statement = on_conflict_keep_open(pg_insert(SystemAlert).values(values)).returning(SystemAlert.id)
     alert_id: uuid.UUID | None = await session.scalar(statement)
     if alert_id is not None:
-        await _announce(session, [(alert_id, environment_id)])
+        await announce(session, [(alert_id, environment_id)])
     return alert_id
-
-
-async def announce(session: AsyncSession, raised: Sequence[tuple[uuid.UUID, uuid.UUID]]) -> None:
-    """For jobs that insert many alerts in one statement: announce those (id, environment) it
-    inserted."""
-    await _announce(session, raised)
 
 
 # ---- resolving and reopening -------------------------------------------------------------

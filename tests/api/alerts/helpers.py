@@ -20,6 +20,7 @@ ALERT_FIELDS = """
 LIST = (
     "query ($where: SystemAlertWhere) { systemAlerts(where: $where, first: 100) { totalCount edges { node { id } } } }"
 )
+NODE = "query ($id: ID!) { node(id: $id) { id } }"
 ONE = "query ($id: ID!) { systemAlert(id: $id) { " + ALERT_FIELDS + " } }"
 RESULT = """
   __typename
