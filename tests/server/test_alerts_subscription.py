@@ -118,3 +118,15 @@ async def _next_real(queue: asyncio.Queue[dict[str, Any]], probes: set[str]) -> 
         assert "error" not in event, event
         if event["id"] not in probes:
             return event
+
+
+async def test_students_and_instructors_may_not_subscribe(server_db: Seeded, start_server: StartServer) -> None:
+    factory = server_db.factory
+    room = await factory.environment(await factory.center())
+    server = start_server(server_db.url, SCHEDULER_ENABLED="false")
+    for role in (models.Role.STUDENT, models.Role.INSTRUCTOR):
+        actor = await factory.user(role, room)
+        async with listening(server, actor.token, "LOW") as received:
+            event = await asyncio.wait_for(received.get(), 20)
+        assert event["id"] is None
+        assert "FORBIDDEN" in event["error"], event
