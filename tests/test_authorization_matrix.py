@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graphql_api.api.domains import DOMAINS, PACKAGES
 from graphql_api.db import models
-from tests.authz import mutations, nested, queries
+from tests.authz import NOT_FOUND, mutations, nested, queries
 from tests.authz.coverage import owners, problems_of, table_problems
 from tests.authz.discovery import discover
 from tests.authz.expect import for_each_caller, may_call
@@ -109,6 +109,10 @@ def test_mutation_entry_names_every_id_of_its_input(name: str) -> None:
     declared = ({case.slot} if case.slot else set()) | set(case.extra_slots)
     assert mutations.input_id_fields(name) == declared
     assert (case.target is None) == (case.slot is None)
+    # A mutation on the caller's own rows (self_only) may name one of them (a notification):
+    # another user's must then look missing.
+    if case.self_only and case.target is not None:
+        assert case.out_of_scope == NOT_FOUND
 
 
 @pytest.mark.parametrize("name", QUERY_FIELDS_WITH_IDS)

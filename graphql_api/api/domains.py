@@ -14,6 +14,7 @@ PACKAGES = (
     "items",
     "audit",
     "notifications",
+    "alerts",
     "schedules",
     "maintenance",
     "loans",

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.jobs.scheduler import Job
-from graphql_api.services import events, loans, maintenance, notifications
+from graphql_api.services import events, loans, low_stock, maintenance, notifications
 from graphql_api.settings import Settings
 
 
@@ -28,6 +28,7 @@ async def _mark_overdue_loans(session: AsyncSession, now: datetime, settings: Se
 JOBS: tuple[Job, ...] = (
     Job("trim_outbox", timedelta(minutes=10), _trim_outbox),
     Job("expire_notifications", timedelta(minutes=10), _expire_notifications),
+    Job("low_stock_alerts", timedelta(minutes=1), low_stock.run),
     Job("maintenance_plans", timedelta(minutes=10), maintenance.run_plans),
     Job("mark_overdue_loans", timedelta(minutes=1), _mark_overdue_loans),
 )

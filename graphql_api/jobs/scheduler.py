@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from graphql_api.db.engine import is_db_unavailable
 from graphql_api.db.models import JobRun
 from graphql_api.settings import Settings
 
@@ -56,8 +57,13 @@ async def run_due(
         try:
             if await _run_one(sessionmaker, settings, job, now, force):
                 ran.append(job.name)
-        except Exception:
-            log.exception("periodic job %s failed", job.name)
+        except Exception as error:
+            reason = is_db_unavailable(error)
+            if reason is None:
+                log.exception("periodic job %s failed", job.name)
+            else:
+                # An outage is expected now and then; the job runs again at the next tick.
+                log.warning("periodic job %s not run: database unavailable (%s)", job.name, reason)
     return ran
 
 

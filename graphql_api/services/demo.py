@@ -1,17 +1,17 @@
 """The demo data set loaded on first start in development (and by `seed --demo`).
 
 Two centers with two rooms and a warehouse each, one account per role in each center, and
-about sixty items across all categories, some with damaged or missing units; the instructor
-of each center teaches in both rooms every day; in each center, maintenance requests in
-every state, a history entry and a maintenance plan; in each center's
-warehouse a loan in every state.
+about sixty items across all categories, some with damaged or missing units, and system
+alerts about them (missing units, maintenance due, low stock); the instructor of each center
+teaches in both rooms every day; in each center, maintenance requests in every state, a
+history entry and a maintenance plan; in each center's warehouse a loan in every state.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal
 from graphql_api.db.models import (
+    AlertSeverity,
+    AlertType,
     Center,
     Environment,
     InventoryItem,
@@ -30,7 +32,7 @@ from graphql_api.db.models import (
     Role,
     User,
 )
-from graphql_api.services import items, maintenance, notifications, organization, schedules, users
+from graphql_api.services import alerts, items, low_stock, maintenance, notifications, organization, schedules, users
 from graphql_api.services.loans.demo import demo_loans
 from graphql_api.settings import Settings
 
@@ -64,6 +66,8 @@ _ITEMS: list[tuple[str, ItemCategory, ItemType, int, int, int, str | None]] = [
     ("Micrófono inalámbrico", ItemCategory.MICROPHONE, ItemType.GROUP, 2, 1, 0, "Shure"),
     ("Tableta gráfica", ItemCategory.TABLET, ItemType.GROUP, 6, 0, 0, "Wacom"),
     ("Regleta multitoma", ItemCategory.OTHER, ItemType.GROUP, 10, 0, 0, None),
+    # Low on stock everywhere (3 of 10 available): the low-stock job's alert.
+    ("Cable HDMI", ItemCategory.OTHER, ItemType.GROUP, 10, 3, 4, None),
 ]
 
 
@@ -125,6 +129,7 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
         await _maintenance(session, settings, code.lower(), f"{center_index}0", rooms[0])
         people = {"instructor": f"instructor.{code.lower()}@demo.local", "admin": f"almacen.{code.lower()}@demo.local"}
         await demo_loans(session, settings, warehouse, people)
+    await _alerts(session, settings)
     return accounts
 
 
@@ -194,6 +199,38 @@ async def _welcome(session: AsyncSession, emails: list[str]) -> None:
     people = (await session.execute(select(User.id, User.role).where(User.email.in_(emails)))).all()
     for user_id, role in people:
         await notifications.notify(session, [user_id], "account.welcome", params={"role": role.value})
+
+
+async def _alerts(session: AsyncSession, settings: Settings) -> None:
+    """Alerts of three types: missing units, the projectors' maintenance due a week ago, and
+    what the low-stock job finds (it would on its first run anyway)."""
+    now = datetime.now(UTC)
+    rows = await session.execute(
+        select(InventoryItem, Environment.name)
+        .join(Environment, Environment.id == InventoryItem.environment_id)
+        .where((InventoryItem.quantity_missing > 0) | (InventoryItem.category == ItemCategory.PROJECTOR))
+    )
+    for item, environment in rows:
+        where = {"item": item.name, "code": item.internal_code, "environment": environment}
+        if item.quantity_missing:
+            severity = AlertSeverity.HIGH if item.quantity_missing >= 3 else AlertSeverity.MEDIUM
+            kind, params = AlertType.EQUIPMENT_MISSING, {**where, "missing": item.quantity_missing}
+        else:
+            severity = AlertSeverity.LOW
+            kind, params = (
+                AlertType.MAINTENANCE_DUE,
+                {**where, "due_date": (now - timedelta(days=7)).date().isoformat()},
+            )
+        await alerts.raise_alert(
+            session,
+            kind,
+            severity,
+            subject_type="InventoryItem",
+            subject_id=item.id,
+            environment_id=item.environment_id,
+            params=params,
+        )
+    await low_stock.run(session, now, settings)
 
 
 async def _items(session: AsyncSession, actor: Principal, environment: Environment, tag: str) -> None:

@@ -80,6 +80,8 @@ class Matrix:
         merged: dict[str, Any] = getattr(self, kind)
         for key, value in declared.items():
             earlier = self.declared_by.setdefault((kind, key), domain)
+            if earlier != domain and kind == "id_names" and merged.get(key) == value:
+                continue  # an argument name that means the same type in several domains
             if earlier != domain:
                 where = f"{self.path(earlier)} and {self.path(domain)}"
                 self.problems.append(f"{kind}: {key} is declared twice, in {where}")

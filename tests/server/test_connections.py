@@ -56,7 +56,8 @@ async def test_client_hanging_up_in_the_middle_of_a_body_logs_one_line_at_most(
     async with httpx.AsyncClient(timeout=10) as http:
         assert (await http.post(server.graphql_url, json={"query": "{ __typename }"})).status_code == 200
 
-    added = log_lines(server)[before:]
+    # The periodic jobs' first runs may log while this happens; they are not about the client.
+    added = [line for line in log_lines(server)[before:] if "graphql_api.jobs.scheduler" not in line]
     assert len(added) <= 1, "\n".join(added)
     assert "disconnected before its POST /graphql request arrived" in added[0]
 

@@ -14,6 +14,7 @@ from graphql_api.auth.scope import Principal
 from graphql_api.db.models import (
     AlertSeverity,
     AlertType,
+    Environment,
     InventoryItem,
     ItemStatus,
     Loan,
@@ -150,6 +151,13 @@ async def return_loan(
 
 
 async def _report_missing(session: AsyncSession, loan: Loan, item_name: str | None, missing: int) -> None:
+    warehouse, code = (
+        await session.execute(
+            select(Environment.name, InventoryItem.internal_code)
+            .outerjoin(InventoryItem, InventoryItem.id == loan.item_id)
+            .where(Environment.id == loan.warehouse_id)
+        )
+    ).one()
     await alerts.raise_alert(
         session,
         AlertType.EQUIPMENT_MISSING,
@@ -157,7 +165,12 @@ async def _report_missing(session: AsyncSession, loan: Loan, item_name: str | No
         subject_type="Loan",
         subject_id=loan.id,
         environment_id=loan.warehouse_id,
-        params={"item": item_name or loan.item_description or "", "missing": missing},
+        params={
+            "item": item_name or loan.item_description or "",
+            "code": code or "",
+            "environment": warehouse,
+            "missing": missing,
+        },
     )
 
 

@@ -13,7 +13,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql_api.db.models import AlertSeverity, AlertType, InventoryItem, Loan, LoanStatus, NotificationPriority
+from graphql_api.db.models import (
+    AlertSeverity,
+    AlertType,
+    Environment,
+    InventoryItem,
+    Loan,
+    LoanStatus,
+    NotificationPriority,
+    User,
+)
 from graphql_api.services import alerts, events, notifications
 from graphql_api.services.loans.messages import LOAN_CHANGED
 from graphql_api.services.loans.transitions import MARK_OVERDUE
@@ -44,7 +53,15 @@ async def mark_overdue(session: AsyncSession, *, today: date) -> dict[str, Any]:
     )
     rows = (
         await session.execute(
-            select(marked, InventoryItem.name).outerjoin(InventoryItem, InventoryItem.id == marked.c.item_id)
+            select(
+                marked,
+                InventoryItem.name,
+                Environment.name.label("warehouse"),
+                func.concat_ws(" ", User.first_name, User.last_name).label("requester"),
+            )
+            .outerjoin(InventoryItem, InventoryItem.id == marked.c.item_id)
+            .join(Environment, Environment.id == marked.c.warehouse_id)
+            .join(User, User.id == marked.c.requester_id)
         )
     ).all()
     notices = [Notice(row.requester_id, _params(row), ("Loan", row.id)) for row in rows]
@@ -58,7 +75,7 @@ async def mark_overdue(session: AsyncSession, *, today: date) -> dict[str, Any]:
             subject_type="Loan",
             subject_id=row.id,
             environment_id=row.warehouse_id,
-            params=_params(row),
+            params=_alert_params(row),
         )
         raised += alert is not None
         events.publish(
@@ -78,4 +95,13 @@ def _params(row: Any) -> dict[str, Any]:
         "quantity": row.quantity,
         "start": row.start_date.isoformat(),
         "end": row.end_date.isoformat(),
+    }
+
+
+def _alert_params(row: Any) -> dict[str, Any]:
+    return {
+        "item": row.name if row.name is not None else row.item_description or "",
+        "environment": row.warehouse,
+        "requester": row.requester,
+        "due_date": row.end_date.isoformat(),
     }

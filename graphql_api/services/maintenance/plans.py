@@ -28,6 +28,7 @@ from graphql_api.auth.scope import Principal, environment_filter, manage_items_f
 from graphql_api.db.models import (
     AlertSeverity,
     AlertType,
+    Environment,
     InventoryItem,
     ItemStatus,
     MaintenancePlan,
@@ -151,8 +152,9 @@ _TODAY = bindparam("today", type_=P.next_due_date.type)
 # Plans with something to do today: an alert not raised yet for their due date, or a due date
 # that has come and has no request yet. One statement, whatever the number of plans.
 _DUE_SOON = (
-    select(P, InventoryItem.name, InventoryItem.quantity)
+    select(P, InventoryItem.quantity, InventoryItem.name, InventoryItem.internal_code, Environment.name)
     .join(InventoryItem, InventoryItem.id == P.item_id)
+    .join(Environment, Environment.id == InventoryItem.environment_id)
     .where(
         P.active.is_(True),
         P.next_due_date.is_not(None),
@@ -190,11 +192,11 @@ async def run_plans(session: AsyncSession, now: datetime, settings: Settings) ->
     rows = (await session.execute(_DUE_SOON, {"today": today})).all()
     alerted: list[uuid.UUID] = []
     opened: list[uuid.UUID] = []
-    for plan, name, quantity in rows:
+    for plan, quantity, *named in rows:
         due = plan.next_due_date
         assert due is not None  # the statement selects only plans with a next date
         if plan.last_alerted_for != due:
-            await _alert(session, plan, name, due, today)
+            await _alert(session, plan, dict(zip(("item", "code", "environment"), named, strict=True)), due, today)
             alerted.append(plan.id)
         if due <= today:
             await _open_for(session, plan, due, min(plan.units, quantity), settings)
@@ -206,7 +208,7 @@ async def run_plans(session: AsyncSession, now: datetime, settings: Settings) ->
     return {"alerted": len(alerted), "opened": len(opened)}
 
 
-async def _alert(session: AsyncSession, plan: MaintenancePlan, item_name: str, due: date, today: date) -> None:
+async def _alert(session: AsyncSession, plan: MaintenancePlan, where: dict[str, str], due: date, today: date) -> None:
     await alerts.raise_alert(
         session,
         AlertType.MAINTENANCE_DUE,
@@ -214,7 +216,7 @@ async def _alert(session: AsyncSession, plan: MaintenancePlan, item_name: str, d
         subject_type="InventoryItem",
         subject_id=plan.item_id,
         environment_id=plan.environment_id,
-        params={"item": item_name, "due_date": due.isoformat()},
+        params={**where, "due_date": due.isoformat()},
     )
 
 

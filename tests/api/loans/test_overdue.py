@@ -131,7 +131,8 @@ async def test_the_job_costs_a_fixed_number_of_statements_besides_its_alerts(
                 for _ in range(times):
                     await alerts.raise_alert(
                         session, models.AlertType.LOAN_OVERDUE, models.AlertSeverity.LOW,
-                        subject_type="Loan", subject_id=uuid.uuid4(), environment_id=world.aw.id, params={},
+                        subject_type="Loan", subject_id=uuid.uuid4(), environment_id=world.aw.id,
+                        params={"item": "x", "environment": "w", "requester": "r", "due_date": "2026-01-01"},
                     )  # fmt: skip
         return counted.value
 
