@@ -15,6 +15,7 @@ PACKAGES = (
     "audit",
     "notifications",
     "schedules",
+    "checks",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)

@@ -102,3 +102,15 @@ class AlertSeverity(enum.Enum):
 class AlertStatus(enum.Enum):
     OPEN = "OPEN"
     RESOLVED = "RESOLVED"
+
+
+class CheckStatus(enum.Enum):
+    STUDENT_PENDING = "STUDENT_PENDING"
+    INSTRUCTOR_REVIEW = "INSTRUCTOR_REVIEW"
+    SUPERVISOR_REVIEW = "SUPERVISOR_REVIEW"
+    APPROVED = "APPROVED"
+
+
+class ReviewDecision(enum.Enum):
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
