@@ -15,6 +15,7 @@ PACKAGES = (
     "audit",
     "notifications",
     "schedules",
+    "maintenance",
     "checks",
 )
 

@@ -2,20 +2,34 @@
 
 Two centers with two rooms and a warehouse each, one account per role in each center, and
 about sixty items across all categories, some with damaged or missing units; the instructor
-of each center teaches in both rooms every day.
+of each center teaches in both rooms every day; in each center, maintenance requests in
+every state, a history entry and a maintenance plan.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal
-from graphql_api.db.models import Center, Environment, ItemCategory, ItemType, Role, User
-from graphql_api.services import items, notifications, organization, schedules, users
+from graphql_api.db.models import (
+    Center,
+    Environment,
+    InventoryItem,
+    ItemCategory,
+    ItemType,
+    MaintenancePriority,
+    MaintenanceType,
+    Role,
+    User,
+)
+from graphql_api.services import items, maintenance, notifications, organization, schedules, users
 from graphql_api.settings import Settings
 
 DEMO_PASSWORD = "Demo12345!"  # noqa: S105 - published on purpose; demo data only
@@ -106,6 +120,7 @@ async def load_demo(session: AsyncSession, settings: Settings) -> list[DemoAccou
         for env_index, environment in enumerate([*rooms, warehouse]):
             await _items(session, system, environment, f"{center_index}{env_index}")
         await _schedules(session, settings, system, code, rooms)
+        await _maintenance(session, settings, code.lower(), f"{center_index}0", rooms[0])
     return accounts
 
 
@@ -195,3 +210,77 @@ async def _items(session: AsyncSession, actor: Principal, environment: Environme
             serial_number=f"SN{tag}{index:04d}" if item_type is ItemType.INDIVIDUAL else None,
             brand=brand,
         )
+
+
+async def _person(session: AsyncSession, email: str) -> Principal:
+    user, center_id = (
+        await session.execute(
+            select(User, Environment.center_id)
+            .outerjoin(Environment, Environment.id == User.environment_id)
+            .where(User.email == email)
+        )
+    ).one()
+    return Principal(user.id, user.role, user.environment_id, center_id, "es", user.token_version)
+
+
+async def _demo_item(session: AsyncSession, tag: str, index: int) -> uuid.UUID:
+    code = f"SENA-{tag}-{index:03d}"
+    item_id: uuid.UUID = (
+        await session.scalars(select(InventoryItem.id).where(InventoryItem.internal_code == code))
+    ).one()
+    return item_id
+
+
+async def _maintenance(session: AsyncSession, settings: Settings, code: str, tag: str, room: Environment) -> None:
+    """Requests of the first room in every state, made through the services as people would,
+    plus a manual history entry and a plan for the desktops."""
+    student, instructor, supervisor = [
+        await _person(session, f"{who}.{code}@demo.local") for who in ("estudiante", "instructor", "supervisor")
+    ]
+    today = datetime.now(settings.timezone).date()
+    desktops, projector, keyboards, mice = [await _demo_item(session, tag, index) for index in (0, 2, 3, 4)]
+
+    async def request(by: Principal, item_id: uuid.UUID | None, title: str, **extra: Any) -> uuid.UUID:
+        made = await maintenance.open_request(
+            session,
+            by,
+            item_id=item_id,
+            environment_id=None if item_id else room.id,
+            units=extra.pop("units", 1 if item_id else None),
+            title=title,
+            description=extra.pop("description", title),
+            priority=extra.pop("priority", MaintenancePriority.MEDIUM),
+            **extra,
+        )
+        return made.id
+
+    await request(student, desktops, "Equipos no encienden", units=2, description="Dos equipos de la fila 3.")
+    assigned = await request(
+        supervisor, None, "Aire acondicionado", description="No enfría.", priority=MaintenancePriority.HIGH
+    )
+    await maintenance.assign_request(session, supervisor, assigned, assignee_id=supervisor.id)
+    started = await request(instructor, projector, "Imagen borrosa", priority=MaintenancePriority.URGENT)
+    await maintenance.assign_request(session, supervisor, started, assignee_id=instructor.id)
+    await maintenance.start_request(session, instructor, started)
+    repaired = await request(supervisor, keyboards, "Teclas dañadas", units=2, units_already_damaged=True)
+    await maintenance.assign_request(session, supervisor, repaired, assignee_id=supervisor.id)
+    await maintenance.start_request(session, supervisor, repaired)
+    work = maintenance.RecordFields(
+        MaintenanceType.CORRECTIVE, "Cambio de teclas y limpieza.", cost=Decimal("35000.00"), parts="Juego de teclas"
+    )
+    await maintenance.complete_request(session, supervisor, repaired, returned_damaged=0, fields=work, today=today)
+    mistaken = await request(student, mice, "Mouse sin respuesta", priority=MaintenancePriority.LOW)
+    await maintenance.cancel_request(session, student, mistaken, reason="Era la batería.")
+    await _maintenance_history(session, supervisor, desktops, today)
+
+
+async def _maintenance_history(session: AsyncSession, supervisor: Principal, desktops: uuid.UUID, today: date) -> None:
+    cleaning = maintenance.RecordFields(
+        MaintenanceType.PREVENTIVE,
+        "Limpieza interna y revisión de ventiladores.",
+        performed_on=today - timedelta(days=60),
+        next_date=today + timedelta(days=30),
+    )
+    await maintenance.add_record(session, supervisor, item_id=desktops, fields=cleaning, today=today)
+    plan = maintenance.PlanFields(every_days=90, next_due_date=today + timedelta(days=30), units=20)
+    await maintenance.set_plan(session, supervisor, item_id=desktops, fields=plan, today=today)

@@ -15,6 +15,9 @@ from graphql_api.db.models.enums import (
     ItemStatus,
     ItemType,
     Language,
+    MaintenancePriority,
+    MaintenanceStatus,
+    MaintenanceType,
     MovementReason,
     NotificationPriority,
     ReviewDecision,
@@ -23,6 +26,7 @@ from graphql_api.db.models.enums import (
 )
 from graphql_api.db.models.events import JobRun, OutboxEvent
 from graphql_api.db.models.item import BUCKETS, MAX_QUANTITY, InventoryItem, InventoryMovement
+from graphql_api.db.models.maintenance import MaintenancePlan, MaintenanceRecord, MaintenanceRequest
 from graphql_api.db.models.notification import Notification
 from graphql_api.db.models.organization import Center, Environment
 from graphql_api.db.models.schedule import Schedule
@@ -54,6 +58,12 @@ __all__ = [
     "JobRun",
     "Language",
     "LoginThrottle",
+    "MaintenancePlan",
+    "MaintenancePriority",
+    "MaintenanceRecord",
+    "MaintenanceRequest",
+    "MaintenanceStatus",
+    "MaintenanceType",
     "MovementReason",
     "Notification",
     "NotificationPriority",

@@ -114,3 +114,24 @@ class CheckStatus(enum.Enum):
 class ReviewDecision(enum.Enum):
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+
+
+class MaintenanceStatus(enum.Enum):
+    PENDING = "PENDING"
+    ASSIGNED = "ASSIGNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class MaintenancePriority(enum.Enum):
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+    URGENT = "URGENT"
+
+
+class MaintenanceType(enum.Enum):
+    PREVENTIVE = "PREVENTIVE"
+    CORRECTIVE = "CORRECTIVE"
+    UPGRADE = "UPGRADE"

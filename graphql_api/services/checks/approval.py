@@ -26,10 +26,10 @@ from graphql_api.db.models import (
     AlertType,
     CheckItem,
     CheckReview,
-    CheckStatus,
     InventoryCheck,
     InventoryItem,
     ItemStatus,
+    MaintenancePriority,
     MovementReason,
     NotificationPriority,
     ReviewDecision,
@@ -37,7 +37,7 @@ from graphql_api.db.models import (
 from graphql_api.errors import FieldErrors
 from graphql_api.services import alerts, maintenance, validation
 from graphql_api.services.checks import messages
-from graphql_api.services.checks.workflow import APPROVE, transition
+from graphql_api.services.checks.workflow import APPROVE, REJECT, transition
 from graphql_api.services.ledger import MovementLinks, StockDelta, apply_movement
 
 
@@ -63,9 +63,7 @@ async def reject_check(
     errors = FieldErrors()
     clean = validation.required_text(errors, "reason", reason, max_len=2000)
     errors.raise_if_any()
-    check = await transition(
-        session, principal, check_id, CheckStatus.SUPERVISOR_REVIEW, CheckStatus.INSTRUCTOR_REVIEW, {}
-    )
+    check = await transition(session, principal, check_id, REJECT, {})
     assert check is not None
     await _review(session, principal, check, ReviewDecision.REJECTED, clean)
     people = [*messages.students_of(check), *([check.instructor_id] if check.instructor_id else [])]
@@ -159,6 +157,6 @@ async def _apply(
             units=found.damaged,
             title=f"{item.name}: {found.damaged} dañado(s) en la verificación del {params['date']}",
             description=f"Encontrados dañados en la verificación diaria del {params['date']}.",
-            priority=maintenance.MaintenancePriority.MEDIUM,
+            priority=MaintenancePriority.MEDIUM,
             units_already_damaged=True,
         )

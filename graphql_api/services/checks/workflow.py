@@ -14,7 +14,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,7 +102,7 @@ async def _capture(session: AsyncSession, check_id: uuid.UUID, environment_id: u
         item.quantity_missing,
     ).where(item.environment_id == environment_id, item.status == ItemStatus.ACTIVE)
     columns = ["id", "check_id", "item_id", "position", "expected", "known_damaged", "known_missing"]
-    result: Any = await session.execute(CheckItem.__table__.insert().from_select(columns, source))
+    result: Any = await session.execute(insert(CheckItem).from_select(columns, source))
     return int(result.rowcount)
 
 
@@ -184,9 +184,7 @@ async def submit_instructor_review(
         "inventory_complete": inventory_complete,
         "instructor_comments": clean_comments,
     }
-    check = await transition(
-        session, principal, check_id, CheckStatus.INSTRUCTOR_REVIEW, CheckStatus.SUPERVISOR_REVIEW, values
-    )
+    check = await transition(session, principal, check_id, REVIEW, values)
     assert check is not None
     supervisors = await messages.supervisors_of(session, check)
     await messages.tell(session, check, "check.awaiting_approval", supervisors)
