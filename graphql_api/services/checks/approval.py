@@ -126,36 +126,38 @@ async def _apply(
 ) -> None:
     if found.damaged == 0 and found.missing == 0:
         return
+    item_id, name, environment_id = item.id, item.name, item.environment_id
     note = f"check {check.check_date.isoformat()}" + (
         " (limited: units moved since the start)" if found.limited else ""
     )
     await apply_movement(
         session,
-        item_id=item.id,
+        item_id=item_id,
         reason=MovementReason.VERIFICATION_FINDING,
         delta=StockDelta(damaged=found.damaged, missing=found.missing),
         actor_id=principal.id,
         links=MovementLinks(check_id=check.id),
         note=note,
     )
-    params = {"item": item.name, "date": check.check_date.isoformat()}
+    session.expire(item)  # moved by the ledger's own statement: whoever reads it next reloads it
+    params = {"item": name, "date": check.check_date.isoformat()}
     if found.missing > 0:
         await alerts.raise_alert(
             session,
             AlertType.EQUIPMENT_MISSING,
             AlertSeverity.HIGH,
             subject_type="InventoryItem",
-            subject_id=item.id,
-            environment_id=item.environment_id,
+            subject_id=item_id,
+            environment_id=environment_id,
             params={**params, "units": found.missing},
         )
     if found.damaged > 0:
         await maintenance.open_request(
             session,
             principal,
-            item_id=item.id,
+            item_id=item_id,
             units=found.damaged,
-            title=f"{item.name}: {found.damaged} dañado(s) en la verificación del {params['date']}",
+            title=f"{name}: {found.damaged} dañado(s) en la verificación del {params['date']}",
             description=f"Encontrados dañados en la verificación diaria del {params['date']}.",
             priority=MaintenancePriority.MEDIUM,
             units_already_damaged=True,

@@ -11,7 +11,7 @@ progress and a record never lands on a check that has moved on.
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
@@ -137,7 +137,7 @@ async def record_item(
     clean_notes = validation.text(errors, "notes", notes, max_len=1000)
     errors.raise_if_any()
     record.found, record.damaged, record.missing, record.notes = found, damaged, missing, clean_notes
-    record.recorded_by_id, record.recorded_at = principal.id, func.now()
+    record.recorded_by_id, record.recorded_at = principal.id, datetime.now(UTC)
     await session.flush()
     _changed(session, check)
     return record
