@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.jobs.scheduler import Job
-from graphql_api.services import events, maintenance, notifications
+from graphql_api.services import checks, events, maintenance, notifications
 from graphql_api.settings import Settings
 
 
@@ -25,4 +25,5 @@ JOBS: tuple[Job, ...] = (
     Job("trim_outbox", timedelta(minutes=10), _trim_outbox),
     Job("expire_notifications", timedelta(minutes=10), _expire_notifications),
     Job("maintenance_plans", timedelta(minutes=10), maintenance.run_plans),
+    Job("remind_pending_checks", timedelta(minutes=5), checks.remind_pending_checks),
 )

@@ -108,7 +108,8 @@ class CheckMutation:
             context.require_session(),
             context.require_principal(),
             values(input)["schedule_id"],
-            today=context.now().date(),
+            now=context.now(),
+            zone=context.settings.timezone,
         )
         return StartInventoryCheckPayload(check=InventoryCheck.from_model(check), started=started)
 

@@ -26,6 +26,7 @@ from graphql_api.db.models import (
     AlertType,
     CheckItem,
     CheckReview,
+    Environment,
     InventoryCheck,
     InventoryItem,
     ItemStatus,
@@ -117,16 +118,17 @@ async def apply_findings(session: AsyncSession, principal: Principal, check: Inv
             .with_for_update(of=InventoryItem)
         )
     ).all()
+    room = await session.scalar(select(Environment.name).where(Environment.id == check.environment_id))
     for record, item in rows:
-        await _apply(session, principal, check, item, finding(record, item))
+        await _apply(session, principal, check, item, finding(record, item), str(room))
 
 
 async def _apply(
-    session: AsyncSession, principal: Principal, check: InventoryCheck, item: InventoryItem, found: Finding
+    session: AsyncSession, principal: Principal, check: InventoryCheck, item: InventoryItem, found: Finding, room: str
 ) -> None:
     if found.damaged == 0 and found.missing == 0:
         return
-    item_id, name, environment_id = item.id, item.name, item.environment_id
+    item_id, name, code, environment_id = item.id, item.name, item.internal_code, item.environment_id
     note = f"check {check.check_date.isoformat()}" + (
         " (limited: units moved since the start)" if found.limited else ""
     )
@@ -140,7 +142,7 @@ async def _apply(
         note=note,
     )
     session.expire(item)  # moved by the ledger's own statement: whoever reads it next reloads it
-    params = {"item": name, "date": check.check_date.isoformat()}
+    day = check.check_date.isoformat()
     if found.missing > 0:
         await alerts.raise_alert(
             session,
@@ -149,7 +151,7 @@ async def _apply(
             subject_type="InventoryItem",
             subject_id=item_id,
             environment_id=environment_id,
-            params={**params, "units": found.missing},
+            params={"item": name, "code": code, "environment": room, "missing": found.missing},
         )
     if found.damaged > 0:
         await maintenance.open_request(
@@ -157,8 +159,8 @@ async def _apply(
             principal,
             item_id=item_id,
             units=found.damaged,
-            title=f"{name}: {found.damaged} dañado(s) en la verificación del {params['date']}",
-            description=f"Encontrados dañados en la verificación diaria del {params['date']}.",
+            title=f"{name}: {found.damaged} dañado(s) en la verificación del {day}",
+            description=f"Encontrados dañados en la verificación diaria del {day}.",
             priority=MaintenancePriority.MEDIUM,
             units_already_damaged=True,
         )

@@ -4,7 +4,6 @@ resolved alert is not raised again the same day)."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,15 @@ from sqlalchemy import literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from graphql_api.db.models import AlertSeverity, AlertType, CheckReminder, CheckStatus, InventoryCheck, Schedule
+from graphql_api.db.models import (
+    AlertSeverity,
+    AlertType,
+    CheckReminder,
+    CheckStatus,
+    Environment,
+    InventoryCheck,
+    Schedule,
+)
 from graphql_api.services import alerts
 from graphql_api.services.schedules import on_date
 from graphql_api.settings import Settings
@@ -51,24 +58,24 @@ async def remind_pending_checks(session: AsyncSession, now: datetime, settings: 
     )
     if not noted:
         return {"raised": 0}
-    columns = (Schedule.id, Schedule.environment_id, Schedule.start_time, Schedule.group_number)
-    classes = (await session.execute(select(*columns).where(Schedule.id.in_(noted)))).all()
+    columns = (Schedule.id, Schedule.environment_id, Environment.name, Schedule.start_time, Schedule.end_time)
+    classes = (
+        await session.execute(
+            select(*columns).join(Environment, Environment.id == Schedule.environment_id).where(Schedule.id.in_(noted))
+        )
+    ).all()
     raised = 0
-    for schedule_id, environment_id, start, group in classes:
-        alert = await _raise(session, schedule_id, environment_id, local, start.strftime("%H:%M"), group)
+    for schedule_id, environment_id, room, start, end in classes:
+        slot = f"{start.strftime('%H:%M')}-{end.strftime('%H:%M')}"
+        params = {"environment": room, "date": local.date().isoformat(), "slot": slot}
+        alert = await alerts.raise_alert(
+            session,
+            AlertType.VERIFICATION_PENDING,
+            AlertSeverity.MEDIUM,
+            subject_type="Schedule",
+            subject_id=schedule_id,
+            environment_id=environment_id,
+            params=params,
+        )
         raised += alert is not None
     return {"noted": len(noted), "raised": raised}
-
-
-async def _raise(
-    session: AsyncSession, schedule_id: uuid.UUID, environment_id: uuid.UUID, local: datetime, start: str, group: str
-) -> Any:
-    return await alerts.raise_alert(
-        session,
-        AlertType.VERIFICATION_PENDING,
-        AlertSeverity.MEDIUM,
-        subject_type="Schedule",
-        subject_id=schedule_id,
-        environment_id=environment_id,
-        params={"date": local.date().isoformat(), "start": start, "group": group},
-    )

@@ -11,7 +11,7 @@ progress and a record never lands on a check that has moved on.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
@@ -57,11 +57,13 @@ def takes_place(schedule: Schedule, day: date) -> bool:
 
 
 async def start_check(
-    session: AsyncSession, principal: Principal, schedule_id: uuid.UUID, *, today: date
+    session: AsyncSession, principal: Principal, schedule_id: uuid.UUID, *, now: datetime, zone: tzinfo
 ) -> tuple[InventoryCheck, bool]:
     """Open today's check of a class (a student of its room), capturing what each active
-    item of the room should show; (the check, whether this call opened it). One check per
-    class and day: whoever comes second gets the check already open."""
+    item of the room should show; (the check, whether this call opened it). Today is the
+    date in the application's zone at `now`. One check per class and day: whoever comes
+    second gets the check already open."""
+    today = now.astimezone(zone).date()
     schedule = await session.scalar(visible_schedules(principal).where(Schedule.id == schedule_id))
     if schedule is None:
         raise NotFound("schedule")
