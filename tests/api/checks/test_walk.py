@@ -17,7 +17,8 @@ CHECK = """id status checkDate hasIssues totals { items recorded good damaged mi
   reviews(first: 10) { edges { node { decision comments reviewer { id } } } }"""
 START = f"""mutation($input: StartInventoryCheckInput!) {{ startInventoryCheck(input: $input) {{
   __typename ... on StartInventoryCheckPayload {{ started check {{ {CHECK}
-    records(first: 100) {{ edges {{ node {{ expected knownDamaged knownMissing item {{ id }} }} }} }} }} }} {ERRORS} }} }}"""
+    records(first: 100) {{ edges {{ node {{ expected knownDamaged knownMissing item {{ id }} }} }} }} }} }}
+  {ERRORS} }} }}"""
 RECORD = f"""mutation($input: RecordCheckItemInput!) {{ recordCheckItem(input: $input) {{
   __typename ... on RecordCheckItemPayload {{ record {{ found damaged missing isRecorded }} }} {ERRORS} }} }}"""
 
