@@ -84,23 +84,33 @@ class Walker:
             return check
 
     async def record_all(
-        self, check_id: uuid.UUID, findings: Mapping[uuid.UUID, Counts] | None = None, *, actor: Actor | None = None
+        self,
+        check_id: uuid.UUID,
+        findings: Mapping[uuid.UUID, Counts] | None = None,
+        *,
+        actor: Actor | None = None,
+        keep: bool = False,
     ) -> None:
-        """Record every item of the check: `findings` per item id, the rest all found."""
+        """Record every item of the check (`keep`: every item not recorded yet): `findings`
+        per item id, the rest all found."""
         by = actor or self.student
         async with self.db.begin() as session:
             rows = (await session.scalars(select(models.CheckItem).where(models.CheckItem.check_id == check_id))).all()
             for row in rows:
+                if keep and row.recorded_at is not None:
+                    continue
                 found, damaged, missing = (findings or {}).get(row.item_id, (row.expected, 0, 0))
                 await checks.record_item(
                     session, by.principal, check_id, row.item_id, found=found, damaged=damaged, missing=missing
                 )
 
     async def advance(self, check_id: uuid.UUID, to: models.CheckStatus) -> None:
-        """Move a STUDENT_PENDING check (its items recorded on the way) up to `to`."""
-        for step in PATH[1 : PATH.index(to) + 1]:
+        """Move a check from where it stands up to `to` (items not yet recorded are recorded
+        all found on the way)."""
+        now = (await check_row(self.db, check_id)).status
+        for step in PATH[PATH.index(now) + 1 : PATH.index(to) + 1]:
             if step is S.INSTRUCTOR_REVIEW:
-                await self.record_all(check_id)
+                await self.record_all(check_id, keep=True)
             async with self.db.begin() as session:
                 if step is S.INSTRUCTOR_REVIEW:
                     await checks.submit_student_check(session, self.student.principal, check_id, cleaning_notes=None)
@@ -169,3 +179,12 @@ async def records_of(db: async_sessionmaker[AsyncSession], check_id: uuid.UUID) 
         row.item_id: None if row.recorded_at is None else (row.found or 0, row.damaged or 0, row.missing or 0)
         for row in rows
     }
+
+
+async def expected_of(db: async_sessionmaker[AsyncSession], check_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """Each item's expected units, as captured at the start."""
+    async with db() as session:
+        rows = await session.execute(
+            select(models.CheckItem.item_id, models.CheckItem.expected).where(models.CheckItem.check_id == check_id)
+        )
+        return {item: int(expected) for item, expected in rows.all()}
