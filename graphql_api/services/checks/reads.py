@@ -171,6 +171,7 @@ async def changes_since_previous(session: AsyncSession, check: InventoryCheck) -
     now = select(CheckItem).where(CheckItem.check_id == check.id).subquery("now")
     before = select(CheckItem).where(CheckItem.check_id == _previous_approved(check)).subquery("before")
     differs = or_(
+        before.c.item_id.is_(None),  # new since, recorded or not
         now.c.found.is_distinct_from(before.c.found),
         now.c.damaged.is_distinct_from(before.c.damaged),
         now.c.missing.is_distinct_from(before.c.missing),

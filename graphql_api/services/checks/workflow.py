@@ -33,6 +33,7 @@ from graphql_api.errors import Conflict, FieldErrors, NotFound, ValidationFailed
 from graphql_api.services import events, validation
 from graphql_api.services.checks import messages
 from graphql_api.services.checks.reads import check_rule, visible_checks
+from graphql_api.services.items import visible_items
 from graphql_api.services.schedules import visible_schedules
 
 # Every change of a check: subject the check, its room.
@@ -130,7 +131,11 @@ async def record_item(
         raise Conflict("error.check_wrong_state", status=check.status.value)
     record = await session.scalar(select(CheckItem).where(CheckItem.check_id == check_id, CheckItem.item_id == item_id))
     if record is None:
-        raise ValidationFailed.single("itemId", "field.not_in_check")
+        # An item the caller cannot see is answered as a missing one, never as "not in the check".
+        seen = await session.scalar(
+            visible_items(principal).with_only_columns(InventoryItem.id).where(InventoryItem.id == item_id)
+        )
+        raise ValidationFailed.single("itemId", "field.not_in_check" if seen else "field.not_found")
     errors = FieldErrors()
     for name, value in (("found", found), ("damaged", damaged), ("missing", missing)):
         validation.int_range(errors, name, value, minimum=0, maximum=MAX_UNITS)
