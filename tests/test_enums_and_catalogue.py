@@ -19,7 +19,7 @@ from graphql_api.i18n import CATALOGUE, LANGUAGES, negotiate, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "graphql_api"
 # GraphQL-only enums: no stored value behind them.
-API_ONLY = {"SortDirection"}
+API_ONLY = {"SortDirection", "ClassCheckStatus"}
 KEY_LITERAL = re.compile(r"""(?<![\w.])["']((?:field|error)\.[a-z0-9_]+)["']""")
 
 
@@ -31,11 +31,6 @@ def _enums_defined_in(module: object) -> dict[str, type[enum.Enum]]:
     }
 
 
-# Every API enum that mirrors a model enum declares it with @mirrors; SortDirection is the kit's own.
-API_ENUMS = {api.__name__: api for api in core_enums.mirrored().values()} | {"SortDirection": core_enums.SortDirection}
-MODEL_ENUMS = _enums_defined_in(model_enums)
-
-
 def _api_modules() -> list[object]:
     import importlib
     import pkgutil
@@ -44,6 +39,14 @@ def _api_modules() -> list[object]:
 
     names = [m.name for m in pkgutil.walk_packages(graphql_api.api.__path__, "graphql_api.api.")]
     return [importlib.import_module(name) for name in names]
+
+
+# Every API enum that mirrors a model enum declares it with @mirrors; the others (the kit's
+# SortDirection, a day's ClassCheckStatus) are named in API_ONLY.
+API_ENUMS = {api.__name__: api for api in core_enums.mirrored().values()} | {
+    name: value for module in _api_modules() for name, value in _enums_defined_in(module).items() if name in API_ONLY
+}
+MODEL_ENUMS = _enums_defined_in(model_enums)
 
 
 def test_every_enum_of_the_api_modules_is_declared_as_a_mirror() -> None:

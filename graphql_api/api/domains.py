@@ -18,6 +18,7 @@ PACKAGES = (
     "schedules",
     "maintenance",
     "loans",
+    "checks",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)

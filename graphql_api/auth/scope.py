@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import InstrumentedAttribute
 
 from graphql_api.db import reads
-from graphql_api.db.models import Center, Environment, Role, Schedule, User
+from graphql_api.db.models import Center, CheckStatus, Environment, InventoryCheck, Role, Schedule, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ def environment_filter(principal: Principal, column: Column) -> ColumnElement[bo
 
 
 def _instructor_environments(principal: Principal, column: Column) -> ColumnElement[bool]:
-    scheduled = column.in_(_scheduled_environments(_param("scope_user", principal.id)))
+    scheduled = _scheduled(column, _param("scope_user", principal.id))
     if principal.environment_id is None:
         return scheduled
     home = column == _param("scope_environment", principal.environment_id)
@@ -207,9 +207,24 @@ def _active_schedules() -> tuple[ColumnElement[bool], ...]:
     return Schedule.is_active.is_(True), Schedule.valid_until >= func.current_date()
 
 
-def _scheduled_environments(instructor: ColumnElement[uuid.UUID]) -> Select[uuid.UUID]:
-    """Rooms where the instructor teaches: an active schedule not past its validity."""
-    return select(Schedule.environment_id).where(Schedule.instructor_id == instructor, *_active_schedules())
+def _open_check() -> ColumnElement[bool]:
+    # Not IN (...): statements compiled once per shape take no expanding parameters.
+    return or_(
+        InventoryCheck.status == CheckStatus.STUDENT_PENDING, InventoryCheck.status == CheckStatus.INSTRUCTOR_REVIEW
+    )
+
+
+def _scheduled(column: Column, instructor: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+    """Rooms where the instructor teaches (an active schedule not past its validity), and
+    those of their classes' checks still open (a slot deactivated after its check started
+    does not strand the check: its instructor can still review it)."""
+    teaching = select(Schedule.environment_id).where(Schedule.instructor_id == instructor, *_active_schedules())
+    open_checks = (
+        select(InventoryCheck.environment_id)
+        .join(Schedule, Schedule.id == InventoryCheck.schedule_id)
+        .where(Schedule.instructor_id == instructor, _open_check())
+    )
+    return or_(column.in_(teaching), column.in_(open_checks))
 
 
 def manage_items_filter(principal: Principal, column: Column) -> ColumnElement[bool]:
@@ -251,8 +266,16 @@ def reaches(environment_id: uuid.UUID) -> ColumnElement[bool]:
         and_(User.role.in_((Role.STUDENT, Role.ADMIN, Role.INSTRUCTOR)), at_home),
         and_(User.role == Role.SUPERVISOR, home_center == center_of_env),
         and_(User.role == Role.INSTRUCTOR, is_warehouse.is_(True), home_center == center_of_env),
-        and_(
-            User.role == Role.INSTRUCTOR,
-            User.id.in_(select(Schedule.instructor_id).where(Schedule.environment_id == env, *_active_schedules())),
-        ),
+        and_(User.role == Role.INSTRUCTOR, _teaches_in(env)),
     )
+
+
+def _teaches_in(environment: ColumnElement[uuid.UUID]) -> ColumnElement[bool]:
+    """SQL condition on `User`: `_scheduled` gives the user the room."""
+    teaching = select(Schedule.instructor_id).where(Schedule.environment_id == environment, *_active_schedules())
+    open_checks = (
+        select(Schedule.instructor_id)
+        .join(InventoryCheck, InventoryCheck.schedule_id == Schedule.id)
+        .where(InventoryCheck.environment_id == environment, _open_check())
+    )
+    return or_(User.id.in_(teaching), User.id.in_(open_checks))

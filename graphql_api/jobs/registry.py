@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.jobs.scheduler import Job
-from graphql_api.services import events, loans, low_stock, maintenance, notifications
+from graphql_api.services import checks, events, loans, low_stock, maintenance, notifications
 from graphql_api.settings import Settings
 
 
@@ -31,4 +31,5 @@ JOBS: tuple[Job, ...] = (
     Job("low_stock_alerts", timedelta(minutes=1), low_stock.run),
     Job("maintenance_plans", timedelta(minutes=10), maintenance.run_plans),
     Job("mark_overdue_loans", timedelta(minutes=1), _mark_overdue_loans),
+    Job("remind_pending_checks", timedelta(minutes=5), checks.remind_pending_checks),
 )

@@ -10,7 +10,7 @@ from graphql import GraphQLList
 from tests.authz.cases import AUTHENTICATED, PUBLIC, Outcome
 from tests.authz.discovery import Matrix
 from tests.authz.scene import ANONYMOUS, CALLERS, ROLE_OF
-from tests.authz.schema import QUERY_TYPE, is_connection, strip_non_null
+from tests.authz.schema import QUERY_TYPE, is_connection, is_list_of_nodes, strip_non_null
 from tests.conftest import error_codes
 
 
@@ -47,8 +47,11 @@ def check_outcome(result: dict[str, Any], expected: Outcome, context: str) -> No
 def assert_looks_missing(field_name: str, result: dict[str, Any], context: str) -> None:
     assert not result.get("errors"), f"{context}: {result}"
     value = result["data"]["result"]
-    if isinstance(strip_non_null(QUERY_TYPE.fields[field_name].type), GraphQLList):
+    if is_list_of_nodes(field_name):
         assert value, context
+        assert all(v is None for v in value), f"{context}: {value}"
+    elif isinstance(strip_non_null(QUERY_TYPE.fields[field_name].type), GraphQLList):
+        # A list about the objects given: nothing, or nothing at the place of each id asked for.
         assert all(v is None for v in value), f"{context}: {value}"
     elif is_connection(field_name):
         assert value == {"totalCount": 0, "edges": []}, f"{context}: {value}"

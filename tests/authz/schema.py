@@ -211,6 +211,12 @@ def query_arguments(field_name: str, slot_values: Mapping[IdPath, Any]) -> dict[
     return variables
 
 
+def is_list_of_nodes(field_name: str) -> bool:
+    """A list of the objects asked for by id (`nodes`), not a list about the object given."""
+    type_ = strip_non_null(QUERY_TYPE.fields[field_name].type)
+    return isinstance(type_, GraphQLList) and unwrap(type_).name in {"Node", *node_type_names(GRAPHQL)}
+
+
 def is_connection(field_name: str) -> bool:
     return_type = unwrap(QUERY_TYPE.fields[field_name].type)
     return isinstance(return_type, GraphQLObjectType) and "edges" in return_type.fields

@@ -10,7 +10,7 @@ of scope is simply missing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -119,6 +119,36 @@ class CountsByParent(LoaderKey[uuid.UUID, int]):
             records = await db.fetch(compiled, {**params, "keys": keys})
             counts: dict[uuid.UUID, int] = {parent: count for parent, count in records}  # noqa: C416
             return [counts.get(key, 0) for key in keys]
+
+        return DataLoader(load_fn=load)
+
+
+class FiguresByParent(LoaderKey[uuid.UUID, Mapping[str, Any]]):
+    """Named figures (sums, counts) over each parent's children among those
+    `visible(principal)` selects, in one grouped statement per batch: a check's totals from
+    its own records. A parent without children gets no figures (an empty mapping)."""
+
+    def __init__(self, parent_column: Any, visible: Visible, figures: Mapping[str, Any]) -> None:
+        names = list(figures)
+        self._names = names
+        self._statement = ScopedStatement(
+            lambda principal, _: (
+                visible(_required(principal))
+                .with_only_columns(parent_column, *(figures[name].label(name) for name in names))
+                .where(parent_column == any_(bindparam("keys", type_=_IDS)))
+                .group_by(parent_column)
+            )
+        )
+
+    def make(self, db: RequestDatabase, principal: Principal) -> DataLoader[uuid.UUID, Mapping[str, Any]]:
+        compiled = self._statement.compiled(principal)
+        params = scope.parameters(principal)
+        names = self._names
+
+        async def load(keys: list[uuid.UUID]) -> list[Mapping[str, Any]]:
+            records = await db.fetch(compiled, {**params, "keys": keys})
+            found = {record[0]: dict(zip(names, tuple(record)[1:], strict=True)) for record in records}
+            return [found.get(key, {}) for key in keys]
 
         return DataLoader(load_fn=load)
 

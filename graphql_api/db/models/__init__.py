@@ -3,11 +3,13 @@
 from graphql_api.db.base import Base
 from graphql_api.db.models.alert import AlertSettings, SystemAlert
 from graphql_api.db.models.audit import AuditLog
+from graphql_api.db.models.check import CheckItem, CheckReminder, CheckReview, InventoryCheck
 from graphql_api.db.models.enums import (
     AlertSeverity,
     AlertStatus,
     AlertType,
     AuditOutcome,
+    CheckStatus,
     ItemCategory,
     ItemCondition,
     ItemStatus,
@@ -20,6 +22,7 @@ from graphql_api.db.models.enums import (
     MaintenanceType,
     MovementReason,
     NotificationPriority,
+    ReviewDecision,
     Role,
     Theme,
 )
@@ -44,7 +47,12 @@ __all__ = [
     "AuditOutcome",
     "Base",
     "Center",
+    "CheckItem",
+    "CheckReminder",
+    "CheckReview",
+    "CheckStatus",
     "Environment",
+    "InventoryCheck",
     "InventoryItem",
     "InventoryMovement",
     "ItemCategory",
@@ -68,6 +76,7 @@ __all__ = [
     "NotificationPriority",
     "OutboxEvent",
     "RefreshToken",
+    "ReviewDecision",
     "Role",
     "Schedule",
     "SystemAlert",

@@ -104,6 +104,18 @@ class AlertStatus(enum.Enum):
     RESOLVED = "RESOLVED"
 
 
+class CheckStatus(enum.Enum):
+    STUDENT_PENDING = "STUDENT_PENDING"
+    INSTRUCTOR_REVIEW = "INSTRUCTOR_REVIEW"
+    SUPERVISOR_REVIEW = "SUPERVISOR_REVIEW"
+    APPROVED = "APPROVED"
+
+
+class ReviewDecision(enum.Enum):
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
 class MaintenanceStatus(enum.Enum):
     PENDING = "PENDING"
     ASSIGNED = "ASSIGNED"
