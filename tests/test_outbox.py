@@ -34,7 +34,7 @@ class Received:
         self.events: list[Event] = []
         self._changed = asyncio.Event()
 
-    def deliver(self, batch: Sequence[Event]) -> None:
+    async def deliver(self, batch: Sequence[Event]) -> None:
         self.events.extend(batch)
         self._changed.set()
 

@@ -3,10 +3,11 @@ outbox in order.
 
 A NOTIFY carries only the newest id; the listener reads every row after the last id it has
 handed on, in id order (which is commit order, see `services/events.py`), and hands them to
-`deliver` one batch at a time. When its connection is lost (a terminated backend, a database
-restart) it reconnects with growing pauses and catches up from the last id it saw, so no
-committed event is missed and none is handed on twice. A slow poll covers a NOTIFY that came
-while it was reconnecting.
+`deliver` one batch at a time, waiting for it (a hub whose renderings are behind holds the
+listener back: the events wait in the outbox, not in memory). When its connection is lost (a
+terminated backend, a database restart) it reconnects with growing pauses and catches up from
+the last id it saw, so no committed event is missed and none is handed on twice. A slow poll
+covers a NOTIFY that came while it was reconnecting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -34,7 +35,7 @@ class OutboxListener:
     def __init__(
         self,
         dsn: str,
-        deliver: Callable[[Sequence[Event]], None],
+        deliver: Callable[[Sequence[Event]], Awaitable[None]],
         *,
         poll_seconds: float = 5.0,
         connect_timeout: float = 5.0,
@@ -141,7 +142,7 @@ class OutboxListener:
             events = [_event(row) for row in rows]
             self.last_id = events[-1].id
             try:
-                self._deliver(events)
+                await self._deliver(events)
             except Exception:
                 # Delivery is the subscribers' business; the listener must go on.
                 log.exception("delivering outbox events %s..%s failed", events[0].id, events[-1].id)
