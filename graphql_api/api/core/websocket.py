@@ -24,6 +24,7 @@ from graphql_api.api.core.context import Context
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.subscriptions.hub import CLOSE_EXPIRED, Hub, Member, Subscription
 from graphql_api.api.core.subscriptions.plan import subscribe
+from graphql_api.i18n import translate
 
 # A close frame carries at most 125 bytes: the code (2) and a UTF-8 reason.
 MAX_CLOSE_REASON_BYTES = 123
@@ -112,6 +113,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             # The protocol allows `payload: null`; strawberry takes only an object.
             message = {"type": "connection_init", "payload": {}}
         await super().handle_message(message)
+
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        ):
+            # strawberry refuses it with an untyped error; the client needs the code and the limit.
+            language = self.context.language
+            error = GraphQLError(
+                translate("error.operation_limit", language, {"limit": limit}),
+                extensions={"code": "BAD_REQUEST", "limit": limit},
+            )
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
 
     @property
     def _hub(self) -> Hub:
