@@ -81,6 +81,7 @@ class Member:
     """One subscriber (an operation on one socket): its queue of messages ready to send."""
 
     def __init__(self, operation_id: str, capacity: int, close: Close) -> None:
+        self.operation_id = operation_id
         self._prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
         self._queue: asyncio.Queue[str] = asyncio.Queue(capacity)
         self._close = close
@@ -99,6 +100,10 @@ class Member:
         if not self.behind:
             self.behind = True
             _background(self._close(*CLOSE_BEHIND))
+
+    def queued(self) -> int:
+        """Messages rendered for this subscriber and not yet sent."""
+        return self._queue.qsize()
 
     async def messages(self) -> AsyncIterator[str]:
         while True:
@@ -132,6 +137,10 @@ class Group:
         self._stopped = True
         self._space.set()
         self._task.cancel()
+
+    def pending(self) -> int:
+        """Events waiting to be rendered."""
+        return self._events.qsize()
 
     async def _run(self) -> None:
         while True:
@@ -212,6 +221,10 @@ class Hub:
 
     def groups(self) -> int:
         return sum(len(groups) for groups in self._groups.values())
+
+    def live_groups(self) -> list[Group]:
+        """The groups subscribers are in now (what the hub holds, for the tests that count it)."""
+        return [group for groups in self._groups.values() for group in groups.values()]
 
     # ---- events -------------------------------------------------------------------------
 
