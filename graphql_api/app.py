@@ -130,6 +130,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
     )
     app.state.engine = engine
     app.state.listener = listener
+    app.state.hub = hub
     app.state.sessionmaker = sessionmaker
     app.state.settings = settings
     return app

@@ -1,4 +1,4 @@
-"""Command line: serve | migrate | seed --demo | create-admin | export-schema."""
+"""Command line: serve | migrate | seed --demo | create-admin | export-schema | sweep."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import logging
 import os
 import signal
@@ -207,6 +208,33 @@ def cmd_export_schema(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _sweep(settings: Settings, url: str, *, force: bool) -> int:
+    from graphql_api.db.engine import make_engine, make_sessionmaker
+    from graphql_api.db.migrate import is_at_head
+    from graphql_api.jobs.registry import JOBS
+    from graphql_api.jobs.scheduler import run_due
+
+    engine = make_engine(settings, url)
+    try:
+        if not await is_at_head(engine):
+            raise CommandError("the database is not migrated to head: run `graphql-api migrate` first")
+        sweep = await run_due(make_sessionmaker(engine), settings, JOBS, force=force)
+    finally:
+        await engine.dispose()
+    for name, detail in sweep.ran.items():
+        print(f"ran {name}: {json.dumps(detail, sort_keys=True, default=str)}")
+    if not sweep.ran and not sweep.failed:
+        print("no job was due")
+    for name in sweep.failed:
+        print(f"failed {name} (see the log)", file=sys.stderr)
+    return 1 if sweep.failed else 0
+
+
+def cmd_sweep(settings: Settings, args: argparse.Namespace) -> int:
+    with database(settings) as url:
+        return asyncio.run(_sweep(settings, url, force=args.force))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graphql-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -238,6 +266,14 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export-schema", help="write schema.graphql")
     export.add_argument("--output", default="schema.graphql")
     export.add_argument("--check", action="store_true", help="fail if the file is stale")
+    sweep = sub.add_parser(
+        "sweep",
+        help="run the periodic jobs that are due, once (for cron)",
+        description="Run each periodic job whose period has passed since its last run, once, and print "
+        "what ran. Safe beside running servers and other sweeps: each job runs once per period across "
+        "all of them. Exit status 1 if a job failed.",
+    )
+    sweep.add_argument("--force", action="store_true", help="run every job now, due or not")
     return parser
 
 
@@ -247,6 +283,7 @@ COMMANDS = {
     "seed": cmd_seed,
     "create-admin": cmd_create_admin,
     "export-schema": cmd_export_schema,
+    "sweep": cmd_sweep,
 }
 
 

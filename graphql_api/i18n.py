@@ -36,6 +36,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Pide páginas más pequeñas o menos listas anidadas."
         ),
         "error.busy": "El servidor está ocupado con otras consultas grandes. Inténtalo de nuevo en {seconds} segundos.",
+        "error.operation_limit": (
+            "Esta conexión ya tiene {limit} operaciones abiertas; termina alguna antes de empezar otra."
+        ),
         "field.required": "Este campo es obligatorio.",
         "field.blank": "Este campo no puede estar vacío.",
         "field.too_long": "Máximo {max} caracteres.",
@@ -89,6 +92,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
             "Ask for smaller pages or fewer nested lists."
         ),
         "error.busy": "The server is busy with other large queries. Try again in {seconds} seconds.",
+        "error.operation_limit": (
+            "This connection already has {limit} operations open; complete one before starting another."
+        ),
         "field.required": "This field is required.",
         "field.blank": "This field cannot be blank.",
         "field.too_long": "At most {max} characters.",

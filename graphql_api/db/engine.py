@@ -87,6 +87,9 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+
+
 def is_db_unavailable(error: BaseException) -> str | None:
     """Why the database could not serve a request ("CONNECTION", "TIMEOUT", "POOL_EXHAUSTED"),
     or None when `error` is not a database-availability problem."""
@@ -100,6 +103,10 @@ def is_db_unavailable(error: BaseException) -> str | None:
     if name in {"QueryCanceledError", "QueryCanceled"} or sqlstate == "57014" or isinstance(original, TimeoutError):
         return "TIMEOUT"
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return "CONNECTION"
+    # Also translated into the dialect's generic Error: a server shutting down or starting up
+    # refusing a new connection (57P03), an administrator's or a crash's shutdown, class 08.
+    if isinstance(sqlstate, str) and (sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_STATES):
         return "CONNECTION"
     if isinstance(error, exc.InterfaceError | exc.OperationalError):
         return "CONNECTION"

@@ -13,7 +13,7 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,14 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"graphql-api job {name}".encode()).digest()[:8], "big") >> 1
 
 
+@dataclass(slots=True)
+class Sweep:
+    """What one turn did: the jobs that ran (with what each did) and those that failed."""
+
+    ran: dict[str, dict[str, Any]] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
+
+
 async def run_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -49,14 +57,13 @@ async def run_due(
     *,
     now: datetime | None = None,
     force: bool = False,
-) -> list[str]:
+) -> Sweep:
     """Run every job whose period has passed since its last successful run (all with
-    `force`); the names of those that ran."""
-    ran = []
+    `force`)."""
+    sweep = Sweep()
     for job in jobs:
         try:
-            if await _run_one(sessionmaker, settings, job, now, force):
-                ran.append(job.name)
+            detail = await _run_one(sessionmaker, settings, job, now, force)
         except Exception as error:
             reason = is_db_unavailable(error)
             if reason is None:
@@ -64,28 +71,32 @@ async def run_due(
             else:
                 # An outage is expected now and then; the job runs again at the next tick.
                 log.warning("periodic job %s not run: database unavailable (%s)", job.name, reason)
-    return ran
+            sweep.failed.append(job.name)
+            continue
+        if detail is not None:
+            sweep.ran[job.name] = detail
+    return sweep
 
 
 async def _run_one(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, job: Job, now: datetime | None, force: bool
-) -> bool:
+) -> dict[str, Any] | None:
     async with sessionmaker.begin() as session:
         if not await session.scalar(select(func.pg_try_advisory_xact_lock(lock_key(job.name)))):
-            return False  # another process is running it right now
+            return None  # another process is running it right now
         moment = now or await session.scalar(select(func.now()))
         assert moment is not None
         last = await session.scalar(
             select(func.max(JobRun.started_at)).where(JobRun.job == job.name, JobRun.outcome == "OK")
         )
         if not force and last is not None and moment - last < job.every:
-            return False
+            return None
         detail = await job.run(session, moment, settings)
         session.add(
             JobRun(job=job.name, started_at=moment, finished_at=func.clock_timestamp(), outcome="OK", detail=detail)
         )
     log.info("periodic job %s ran: %s", job.name, detail)
-    return True
+    return detail
 
 
 class Scheduler:

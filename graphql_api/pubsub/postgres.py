@@ -3,10 +3,11 @@ outbox in order.
 
 A NOTIFY carries only the newest id; the listener reads every row after the last id it has
 handed on, in id order (which is commit order, see `services/events.py`), and hands them to
-`deliver` one batch at a time. When its connection is lost (a terminated backend, a database
-restart) it reconnects with growing pauses and catches up from the last id it saw, so no
-committed event is missed and none is handed on twice. A slow poll covers a NOTIFY that came
-while it was reconnecting.
+`deliver` one batch at a time, waiting for it (a hub whose renderings are behind holds the
+listener back: the events wait in the outbox, not in memory). When its connection is lost (a
+terminated backend, a database restart) it reconnects with growing pauses and catches up from
+the last id it saw, so no committed event is missed and none is handed on twice. A slow poll
+covers a NOTIFY that came while it was reconnecting.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -24,6 +25,7 @@ from graphql_api.pubsub.events import CHANNEL, Event
 
 log = logging.getLogger(__name__)
 BATCH = 500
+_NEWEST = "SELECT coalesce(max(id), 0) FROM outbox_events"
 _READ = (
     "SELECT id, topic, subject_id, environment_id, user_ids, data FROM outbox_events WHERE id > $1 ORDER BY id LIMIT $2"
 )
@@ -33,7 +35,7 @@ class OutboxListener:
     def __init__(
         self,
         dsn: str,
-        deliver: Callable[[Sequence[Event]], None],
+        deliver: Callable[[Sequence[Event]], Awaitable[None]],
         *,
         poll_seconds: float = 5.0,
         connect_timeout: float = 5.0,
@@ -48,6 +50,7 @@ class OutboxListener:
         self.last_id: int | None = None
         self.connected = asyncio.Event()
         self.reconnects = 0
+        self._stopped = False
 
     async def start(self, from_id: int | None = None) -> None:
         """Listen from now on (or after `from_id`): earlier events are not handed on. With the
@@ -55,17 +58,28 @@ class OutboxListener:
         self.last_id = from_id
         try:
             await self._connect()
+            if self.last_id is None and self._connection is not None:
+                # Now, not in the task: an event committed once start() has returned is handed on.
+                self.last_id = await self._connection.fetchval(_NEWEST)
         except Exception as error:  # the loop keeps trying
             log.warning("outbox listener cannot connect yet (%r)", error)
             await self._close()
         self._task = asyncio.create_task(self._run(), name="outbox-listener")
 
     async def stop(self) -> None:
+        # The connection goes first, with no round trip: a task cancelled during a read makes
+        # asyncpg send PostgreSQL a cancel request and wait for it, which could hang shutdown.
+        # And the loop ends by itself even if the cancellation is swallowed (asyncio.wait_for
+        # before Python 3.12 loses one that races with its awaitable completing).
+        self._stopped = True
+        connection, self._connection = self._connection, None
+        self.connected.clear()
+        if connection is not None:
+            connection.terminate()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self._close()
 
     def wake(self) -> None:
         self._wake.set()
@@ -95,7 +109,7 @@ class OutboxListener:
 
     async def _run(self) -> None:
         pause = 0.1
-        while True:
+        while not self._stopped:
             try:
                 if self._connection is None or self._connection.is_closed():
                     await self._close()
@@ -105,7 +119,8 @@ class OutboxListener:
                 await self._read_all()
                 pause = 0.1
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await self._wake.wait()
                 self._wake.clear()
             except asyncio.CancelledError:
                 raise
@@ -118,7 +133,7 @@ class OutboxListener:
     async def _read_all(self) -> None:
         assert self._connection is not None
         if self.last_id is None:
-            self.last_id = await self._connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox_events")
+            self.last_id = await self._connection.fetchval(_NEWEST)
         while True:
             assert self.last_id is not None
             rows = await self._connection.fetch(_READ, self.last_id, BATCH)
@@ -127,7 +142,7 @@ class OutboxListener:
             events = [_event(row) for row in rows]
             self.last_id = events[-1].id
             try:
-                self._deliver(events)
+                await self._deliver(events)
             except Exception:
                 # Delivery is the subscribers' business; the listener must go on.
                 log.exception("delivering outbox events %s..%s failed", events[0].id, events[-1].id)

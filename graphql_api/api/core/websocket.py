@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from graphql import GraphQLError
 from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnected as ClosedByServer
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -24,6 +25,7 @@ from graphql_api.api.core.context import Context
 from graphql_api.api.core.execution import Schema
 from graphql_api.api.core.subscriptions.hub import CLOSE_EXPIRED, Hub, Member, Subscription
 from graphql_api.api.core.subscriptions.plan import subscribe
+from graphql_api.i18n import translate
 
 # A close frame carries at most 125 bytes: the code (2) and a UTF-8 reason.
 MAX_CLOSE_REASON_BYTES = 123
@@ -35,16 +37,15 @@ class TextFrames(ASGIWebSocketAdapter):
     gql do not parse binary frames."""
 
     async def send_json(self, message: Mapping[str, object]) -> None:
-        try:
-            await self.ws.send_text(self.view.encode_json_string(message))
-        except WebSocketDisconnect as error:
-            raise WebSocketDisconnected from error
+        await self.send_text(self.view.encode_json_string(message))
 
     async def send_text(self, text: str) -> None:
         """A message already encoded (the subscription hub renders once for many sockets)."""
         try:
             await self.ws.send_text(text)
-        except WebSocketDisconnect as error:
+        except (WebSocketDisconnect, ClosedByServer) as error:
+            # ClosedByServer: the server closed the socket itself (revoked, expired, behind)
+            # with messages still queued for it.
             raise WebSocketDisconnected from error
 
     async def close(self, code: int, reason: str) -> None:
@@ -113,6 +114,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             message = {"type": "connection_init", "payload": {}}
         await super().handle_message(message)
 
+    async def handle_subscribe(self, message: Any) -> None:
+        limit = self.max_subscriptions_per_connection
+        if (
+            self.connection_acknowledged
+            and message["id"] not in self.operations
+            and limit is not None
+            and len(self.operations) >= limit
+        ):
+            # strawberry refuses it with an untyped error; the client needs the code and the limit.
+            language = self.context.language
+            error = GraphQLError(
+                translate("error.operation_limit", language, {"limit": limit}),
+                extensions={"code": "BAD_REQUEST", "limit": limit},
+            )
+            await self.send_message({"id": message["id"], "type": "error", "payload": [error.formatted]})
+            return
+        await super().handle_subscribe(message)
+
     @property
     def _hub(self) -> Hub:
         hub: Hub = cast(Any, self.view).hub
@@ -155,7 +174,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             )
             if subscription is None:
                 await self._run_once(operation, context)
-            elif isinstance(subscription, list):
+                return
+            # The checks are done: their connection goes back to the pool now (each event is
+            # rendered with a context of its own) instead of being held while the subscription
+            # lives, and after it until garbage-collected.
+            await context.db.close()
+            if isinstance(subscription, list):
                 await operation.send_initial_errors(subscription)
             else:
                 await self._serve(operation, subscription)
@@ -166,6 +190,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})
             self.operations.pop(operation.id, None)
             raise
+        finally:
+            await context.db.close()
 
     async def _run_once(self, operation: Operation[Context, None], context: Context) -> None:
         """A query or mutation: strawberry's run_operation, with the operation's own context."""

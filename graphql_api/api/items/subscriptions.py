@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from typing import Annotated
 
@@ -33,7 +34,9 @@ async def _stock_change(context: Context, event: Event) -> StockChange | None:
     loaders = context.loaders
     item = loaders[ITEM_BY_ID].load(event.subject_id)
     movement = loaders[MOVEMENT_BY_ID].load(event.ref("movement"))
-    item_row, movement_row = await item, await movement
+    # Both awaited (gather): when the database is away both fail, and the second one's error
+    # left unread would be logged as never retrieved.
+    item_row, movement_row = await asyncio.gather(item, movement)
     if item_row is None or movement_row is None:
         return None
     return StockChange(item=InventoryItem.from_model(item_row), movement=InventoryMovement.from_model(movement_row))

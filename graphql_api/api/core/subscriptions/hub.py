@@ -4,9 +4,10 @@ renders each event once per group of subscribers and queues the rendered message
 A group is the subscribers that sent the same document, operation and variables and share a
 scope (`Shared`): one rendering serves them all, with a fresh context (its own connection,
 loaders and caller) made for that event, so what a subscriber gets is checked against their
-scope when it is delivered. Each group renders its events in order, one at a time; each
-subscriber has a bounded queue of rendered messages, and one that falls behind is
-disconnected instead of making the server hold more and more for it.
+scope when it is delivered. Each group renders its events in order, one at a time, from a
+bounded queue that holds the listener back when full; each subscriber has a bounded queue of
+rendered messages, and one that falls behind is disconnected instead of making the server
+hold more and more for it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from graphql_api.api.core.errors import format_error
 from graphql_api.api.core.subscriptions.feeds import Feed
 from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal
+from graphql_api.db.engine import is_db_unavailable
 from graphql_api.pubsub.events import Event
 from graphql_api.settings import Settings
 
@@ -80,6 +82,7 @@ class Member:
     """One subscriber (an operation on one socket): its queue of messages ready to send."""
 
     def __init__(self, operation_id: str, capacity: int, close: Close) -> None:
+        self.operation_id = operation_id
         self._prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
         self._queue: asyncio.Queue[str] = asyncio.Queue(capacity)
         self._close = close
@@ -99,6 +102,10 @@ class Member:
             self.behind = True
             _background(self._close(*CLOSE_BEHIND))
 
+    def queued(self) -> int:
+        """Messages rendered for this subscriber and not yet sent."""
+        return self._queue.qsize()
+
     async def messages(self) -> AsyncIterator[str]:
         while True:
             yield await self._queue.get()
@@ -110,33 +117,58 @@ class Group:
         self.feed = subscription.feed
         self.members: dict[Member, None] = {}
         self._events: asyncio.Queue[Event] = asyncio.Queue(hub.settings.subscription_queue_size)
+        self._space = asyncio.Event()
+        self._stopped = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="subscription-group")
         self.rendered = 0
 
-    def push(self, event: Event) -> None:
-        try:
-            self._events.put_nowait(event)
-        except asyncio.QueueFull:  # rendering fell behind the events: every member with it
-            for member in list(self.members):
-                member.fall_behind()
-            log.warning("subscription group fell behind; its %d subscribers are disconnected", len(self.members))
+    async def put(self, event: Event) -> None:
+        """Queue an event to render, waiting while the queue is full: renderings that are
+        behind (a database restarting, a burst) hold the listener back instead of losing
+        events or disconnecting subscribers who are keeping up."""
+        while not self._stopped:
+            try:
+                self._events.put_nowait(event)
+                return
+            except asyncio.QueueFull:
+                self._space.clear()
+                await self._space.wait()
 
     def stop(self) -> None:
+        self._stopped = True
+        self._space.set()
         self._task.cancel()
+
+    def pending(self) -> int:
+        """Events waiting to be rendered."""
+        return self._events.qsize()
 
     async def _run(self) -> None:
         while True:
             event = await self._events.get()
-            try:
-                payload = await self.hub.render(self.subscription, event)
-            except Exception:
-                log.exception("rendering event %s for a subscription failed", event.id)
-                continue
+            self._space.set()
+            payload = await self._render(event)
             if payload is None:
                 continue
             self.rendered += 1
             for member in list(self.members):
                 member.offer(payload)
+
+    async def _render(self, event: Event) -> str | None:
+        """The event's payload; a database that is away (restarting) is waited for rather than
+        the event dropped, the group's later events waiting behind it. Any other failure skips
+        the event."""
+        pause = 0.1
+        while True:
+            try:
+                return await self.hub.render(self.subscription, event)
+            except Exception as error:
+                if is_db_unavailable(error) is None:
+                    log.exception("rendering event %s for a subscription failed", event.id)
+                    return None
+                log.warning("rendering event %s waits for the database (%r); again in %.1f s", event.id, error, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 class Hub:
@@ -191,9 +223,13 @@ class Hub:
     def groups(self) -> int:
         return sum(len(groups) for groups in self._groups.values())
 
+    def live_groups(self) -> list[Group]:
+        """The groups subscribers are in now (what the hub holds, for the tests that count it)."""
+        return [group for groups in self._groups.values() for group in groups.values()]
+
     # ---- events -------------------------------------------------------------------------
 
-    def dispatch(self, events: Sequence[Event]) -> None:
+    async def dispatch(self, events: Sequence[Event]) -> None:
         """Every committed event, in commit order (the listener's `deliver`)."""
         for event in events:
             if event.topic == self._revoke_topic:
@@ -201,7 +237,7 @@ class Hub:
                 continue
             for group in list(self._groups.get(event.topic, {}).values()):
                 if group.feed.matches(event):
-                    group.push(event)
+                    await group.put(event)
 
     def _revoke(self, user_ids: Sequence[uuid.UUID]) -> None:
         for user_id in user_ids:
@@ -229,6 +265,9 @@ class Hub:
             )
             if optimized_is_awaitable(result):
                 result = await result
+            for error in result.errors or ():
+                if error.original_error is not None and is_db_unavailable(error.original_error):
+                    raise error.original_error  # rendered again once the database is back
             return self._payload(result, context)
         finally:
             context.loaders.release()
