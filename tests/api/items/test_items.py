@@ -758,6 +758,33 @@ async def test_adjust_stock_loss_below_unavailable_units(
     assert stock(await item_row(db, item.id)) == (3, 3, 0, 0, 0)
 
 
+@pytest.mark.parametrize("field", ["quantity", "damaged", "missing"])
+@pytest.mark.parametrize("value", [2_147_483_647, -2_147_483_648, models.MAX_QUANTITY + 1])
+async def test_adjust_stock_out_of_range_delta_is_a_validation_error(
+    gql: GraphQLClient, db: async_sessionmaker[AsyncSession], world: World, field: str, value: int
+) -> None:
+    # The largest GraphQL Int used to reach the UPDATE and answer INTERNAL (integer out of range).
+    item = world.items["a1"][1]
+    before = stock(await item_row(db, item.id))
+    result = await adjust(gql, world.supervisor, item, expected=10, reason="CORRECTION", **{field: value})
+    assert result["__typename"] == "ValidationError", result
+    assert field_errors(result) == [(f"delta.{field}", "MAX_VALUE" if value > 0 else "MIN_VALUE")]
+    assert stock(await item_row(db, item.id)) == before
+    assert len(await movements_of(db, item.id)) == 1
+
+
+async def test_adjust_stock_never_reaches_a_quantity_the_next_unit_cannot_pass(
+    gql: GraphQLClient, db: async_sessionmaker[AsyncSession], world: World
+) -> None:
+    item = world.items["a1"][1]  # 10 units
+    top = models.MAX_QUANTITY - 10
+    full = await adjust(gql, world.supervisor, item, expected=10, reason="RESTOCK", quantity=top)
+    assert full["item"]["quantity"] == models.MAX_QUANTITY, full
+    over = await adjust(gql, world.supervisor, item, expected=models.MAX_QUANTITY, reason="RESTOCK", quantity=1)
+    assert over["__typename"] == "ValidationError", over
+    assert (await item_row(db, item.id)).quantity == models.MAX_QUANTITY
+
+
 async def test_adjust_stock_individual_item_cannot_grow(
     gql: GraphQLClient, db: async_sessionmaker[AsyncSession], world: World
 ) -> None:
