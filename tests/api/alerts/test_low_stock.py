@@ -171,9 +171,9 @@ async def test_the_job_is_registered_and_runs_once_a_minute(
     (job,) = [job for job in JOBS if job.name == "low_stock_alerts"]
     assert job.every == timedelta(minutes=1)
     await factory.item(world.a1, quantity=2)
-    assert await run_due(db, settings, [job], now=NOW) == ["low_stock_alerts"]
-    assert await run_due(db, settings, [job], now=NOW + timedelta(seconds=30)) == []
-    assert await run_due(db, settings, [job], now=NOW + timedelta(seconds=61)) == ["low_stock_alerts"]
+    assert list((await run_due(db, settings, [job], now=NOW)).ran) == ["low_stock_alerts"]
+    assert (await run_due(db, settings, [job], now=NOW + timedelta(seconds=30))).ran == {}
+    assert list((await run_due(db, settings, [job], now=NOW + timedelta(seconds=61))).ran) == ["low_stock_alerts"]
     async with db() as session:
         runs = (await session.execute(select(models.JobRun.detail).where(models.JobRun.job == job.name))).scalars()
         assert list(runs) == [{"raised": 1, "resolved": 0}, {"raised": 0, "resolved": 0}]

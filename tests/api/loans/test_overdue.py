@@ -65,7 +65,7 @@ async def test_the_job_marks_each_late_loan_once(
     seen = await gql.data(query, {"id": gid("Loan", late[0].id)}, token=world.instructor)
     assert seen["loan"] == {"isOverdue": True, "status": "DELIVERED"}
 
-    assert await run_due(db, settings, [JOB]) == ["mark_overdue_loans"]
+    assert list((await run_due(db, settings, [JOB])).ran) == ["mark_overdue_loans"]
     assert [await status_of(db, loan.id) for loan in late] == [Status.OVERDUE, Status.OVERDUE]
     assert await status_of(db, due_today.id) is Status.DELIVERED
     assert await status_of(db, approved_late.id) is Status.APPROVED  # never delivered: nothing is out
@@ -93,7 +93,7 @@ async def test_the_job_marks_each_late_loan_once(
             .values(status=models.AlertStatus.RESOLVED)
         )
     later = datetime.now(UTC) + timedelta(minutes=5)
-    assert await run_due(db, settings, [JOB], now=later, force=True) == ["mark_overdue_loans"]
+    assert list((await run_due(db, settings, [JOB], now=later, force=True)).ran) == ["mark_overdue_loans"]
     assert len(await overdue_alerts(db)) == 2
     assert await count(db, models.Notification, models.Notification.kind == "loan.overdue") == 2
     # An overdue loan comes back like a delivered one.
@@ -111,10 +111,14 @@ async def test_due_dates_are_local_days(db: async_sessionmaker[AsyncSession], se
     due = day + timedelta(days=1)
     assert loan.end_date == due
     # 03:00 UTC the day after is still 22:00 of the due date in Bogotá: not overdue yet.
-    assert await run_due(db, settings, [JOB], now=at(due + timedelta(days=1), 3), force=True)
+    assert (await run_due(db, settings, [JOB], now=at(due + timedelta(days=1), 3), force=True)).ran == {
+        "mark_overdue_loans": {"marked": 0, "alerts": 0}
+    }
     assert await status_of(db, loan.id) is Status.DELIVERED
     # 06:00 UTC is 01:00 the next day there.
-    assert await run_due(db, settings, [JOB], now=at(due + timedelta(days=1), 6), force=True)
+    assert (await run_due(db, settings, [JOB], now=at(due + timedelta(days=1), 6), force=True)).ran == {
+        "mark_overdue_loans": {"marked": 1, "alerts": 1}
+    }
     assert await status_of(db, loan.id) is Status.OVERDUE
     # With APP_TIMEZONE=UTC the first moment would have been late already.
     utc = make_settings(APP_TIMEZONE="UTC")

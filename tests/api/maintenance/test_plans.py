@@ -154,7 +154,7 @@ async def test_the_job_runs_from_the_registry_with_the_clock_moved(
 ) -> None:
     await plan(db, world.supervisor, world.items["a1"][1])
     ran = await run_due(db, settings, JOBS, now=at(DUE))
-    assert "maintenance_plans" in ran
+    assert "maintenance_plans" in ran.ran
     async with db() as session:
         detail = await session.scalar(select(models.JobRun.detail).where(models.JobRun.job == "maintenance_plans"))
     assert detail == {"alerted": 1, "opened": 1}
