@@ -15,12 +15,16 @@ servers under test only read the outbox and fan out. One run:
 4. steady: after a warm-up, the stream at `rate` events/s for `duration` s: commit-to-receipt
    latency of every delivery, server CPU, and SQL statements per event on the server under
    test (pg_stat_statements, less what the writer runs);
-5. burst: BURST events as fast as the writer sends them (fewer than the per-subscriber queue
-   holds): deliveries/s from the first commit to the last receipt, the fan-out capacity.
+5. backlog: the server under test is stopped (SIGSTOP) while the writer commits BURST events
+   (fewer than a subscriber's queue holds), then resumed: deliveries/s from the resumption to the
+   last receipt, the fan-out capacity, which the writer's own pace (a project worker sharing the
+   generator CPU, ~16 mutations/s) does not limit.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +44,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPUS, GENERATOR_CPUS = "0", "1"
-IDLE_SETTLE_S = 2.0
+IDLE_SETTLE_S = 1.5
 BURST = 80  # below SUBSCRIPTION_QUEUE_SIZE (100): a burst never drops a subscriber
 CONNECT_CONCURRENCY = 50
 DRAIN_TIMEOUT_S = 60.0
@@ -165,9 +169,14 @@ def run_once(rig: Rig, mix: Mix, kind: str, log: Any) -> dict[str, Any]:
         driver = Pipe([*cmd, "--dsn", rig.url], server.log_path.with_name("subs-driver.log"))
         return measure(rig, mix, server, driver, log)
     finally:
+        started = time.monotonic()
         if driver is not None:
             driver.close()
+        closed = time.monotonic()
         server.stop()
+        stopped = time.monotonic() - closed
+        if closed - started + stopped > 5:
+            log(f"  (closing the subscribers took {closed - started:.1f} s, stopping the server {stopped:.1f} s)")
 
 
 def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) -> dict[str, Any]:
@@ -192,8 +201,7 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
         drained = driver.ask("await", movements=stream["movements"], timeout=DRAIN_TIMEOUT_S)
     statements = sum(row["calls"] for row in statement_calls(rig.ctx) if row["queryid"] not in rig.known_statements)
     steady = driver.ask("stats", movements=stream["movements"])
-    burst = rig.writer.ask("burst", count=BURST, concurrency=4)
-    burst_drained = driver.ask("await", movements=burst["movements"], timeout=DRAIN_TIMEOUT_S)
+    burst, burst_drained, burst_sampler, waited, resumed = held_burst(rig, driver, pid)
     burst_stats = driver.ask("stats", movements=burst["movements"])
     events = max(1, len(stream["movements"]))
     deliveries = steady["deliveries"]
@@ -219,7 +227,8 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
         "server_cpu_us_per_delivery": 1e6 * sampler.cpu["server"] / max(1, deliveries),
         "gen_cpu_pct": 100 * (drained["cpu_s"] - cpu_before) / sampler.wall,
         "peak_rss_mb": sampler.peak_single_kib["server"] / 1024,
-        "burst": _burst(burst, burst_stats),
+        "burst": _burst(burst, burst_stats, burst_sampler, waited, resumed),
+        "load_average": os.getloadavg(),
         "missing": drained["missing"] + burst_drained["missing"],
         "lost_subscribers": mix.subscribers - burst_drained["open"],
         "expected": expected,
@@ -228,16 +237,35 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
     }
 
 
-def _burst(writer: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
-    span = (stats["last_receipt"] or 0) - (stats["first_commit"] or 0)
+def held_burst(rig: Rig, driver: Pipe, pid: int) -> tuple[Any, ...]:
+    """BURST events committed while the server is stopped, so that it finds them all waiting."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        burst = rig.writer.ask("burst", count=BURST, concurrency=4)
+    finally:
+        waited = procs.waited_s(pid)
+        resumed = time.time()  # the driver stamps receipts with time.time() too
+        os.kill(pid, signal.SIGCONT)
+    with procs.Sampler({"server": lambda: [pid]}) as sampler:
+        drained = driver.ask("await", movements=burst["movements"], timeout=DRAIN_TIMEOUT_S)
+    return burst, drained, sampler, procs.waited_s(pid) - waited, resumed
+
+
+def _burst(
+    writer: dict[str, Any], stats: dict[str, Any], sampler: procs.Sampler, waited: float, resumed: float
+) -> dict[str, Any]:
+    span = (stats["last_receipt"] or 0) - resumed
+    cpu = sampler.cpu["server"]
     return {
+        "server_cpu_pct": 100 * cpu / sampler.wall,
+        # Runnable but not running: another process had the server's CPU.
+        "server_waited_pct": 100 * waited / sampler.wall,
+        "server_cpu_us_per_delivery": 1e6 * cpu / max(1, stats["deliveries"]),
         "events": stats["events"],
         "deliveries": stats["deliveries"],
         "seconds": span,
         "deliveries_per_s": stats["deliveries"] / span if span > 0 else None,
         "writer_seconds": writer["seconds"],
-        "p99_ms": stats["p99_ms"],
-        "max_ms": stats["max_ms"],
     }
 
 
@@ -283,7 +311,10 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {key: _median([r[key] for r in rounds]) for key in keys}
     summary.update(
         burst_deliveries_per_s=_median([r["burst"]["deliveries_per_s"] for r in rounds]),
-        burst_p99_ms=_median([r["burst"]["p99_ms"] for r in rounds]),
+        burst_seconds=_median([r["burst"]["seconds"] for r in rounds]),
+        burst_server_cpu_pct=_median([r["burst"]["server_cpu_pct"] for r in rounds]),
+        burst_cpu_us_per_delivery=_median([r["burst"]["server_cpu_us_per_delivery"] for r in rounds]),
+        burst_server_waited_pct=_median([r["burst"].get("server_waited_pct") for r in rounds]),
         max_ms=max((r["max_ms"] for r in rounds if r["max_ms"] is not None), default=None),
         peak_rss_mb=max(r["peak_rss_mb"] for r in rounds),
         errors=sum(r["connect_failed"] + r["missing"] + r["lost_subscribers"] for r in rounds),
@@ -324,8 +355,10 @@ def _log_run(log: Any, round_no: int, rounds: int, mix: Mix, kind: str, r: dict[
         f"  {r['kb_per_idle_subscriber']:6.1f} KB/idle sub  steady {r['event_rate']:.1f} ev/s"
         f" p50 {r['p50_ms'] or 0:6.1f} p99 {r['p99_ms'] or 0:6.1f} ms  srv {r['server_cpu_pct']:3.0f}%"
         f" ({r['server_cpu_us_per_delivery']:.0f} us/delivery)  {r['statements_per_event']:.1f} stmts/event"
-        f"  burst {burst or 0:7.0f} deliveries/s  gen {r['gen_cpu_pct']:.0f}%"
-        f"  missing {r['missing']} lost {r['lost_subscribers']}"
+        f"  burst {burst or 0:7.0f} deliveries/s (srv {r['burst']['server_cpu_pct']:.0f}%"
+        f", waited {r['burst']['server_waited_pct']:.0f}%)"
+        f"  gen {r['gen_cpu_pct']:.0f}%  missing {r['missing']} lost {r['lost_subscribers']}"
+        f"  load {r['load_average'][0]:.1f}"
     )
 
 
