@@ -121,8 +121,12 @@ class Rig:
     url: str
     known_statements: set[int]
 
+    def write(self, cmd: str, **args: Any) -> dict[str, Any]:
+        """A writer command with a fresh token: the run outlasts an access token (15 minutes)."""
+        return self.writer.ask(cmd, token=self.tokens.token(self.setup.writer_id, "ADMIN_GENERAL"), **args)
+
     def events(self, count: int) -> list[str]:
-        return self.writer.ask("burst", count=count, concurrency=1)["movements"]  # type: ignore[no-any-return]
+        return self.write("burst", count=count, concurrency=1)["movements"]  # type: ignore[no-any-return]
 
 
 def start_rig(ctx: Context, log: Any) -> Rig:
@@ -192,12 +196,12 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
     rss_idle = rss_mb(pid)
     sync = driver.ask("await", movements=rig.events(1), timeout=DRAIN_TIMEOUT_S)
     if args.warmup > 0:
-        warm = rig.writer.ask("stream", rate=args.subs_rate, seconds=args.warmup)
+        warm = rig.write("stream", rate=args.subs_rate, seconds=args.warmup)
         driver.ask("await", movements=warm["movements"], timeout=DRAIN_TIMEOUT_S)
     rig.ctx.monitor.reset()
     cpu_before = driver.ask("await", movements=[], timeout=0)["cpu_s"]
     with procs.Sampler({"server": lambda: [pid]}) as sampler:
-        stream = rig.writer.ask("stream", rate=args.subs_rate, seconds=max(args.duration, 5.0))
+        stream = rig.write("stream", rate=args.subs_rate, seconds=max(args.duration, 5.0))
         drained = driver.ask("await", movements=stream["movements"], timeout=DRAIN_TIMEOUT_S)
     statements = sum(row["calls"] for row in statement_calls(rig.ctx) if row["queryid"] not in rig.known_statements)
     steady = driver.ask("stats", movements=stream["movements"])
@@ -230,6 +234,7 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
         "burst": _burst(burst, burst_stats, burst_sampler, waited, resumed),
         "load_average": os.getloadavg(),
         "missing": drained["missing"] + burst_drained["missing"],
+        "writer_failed": sum(_failed(w["outcomes"]) for w in (stream, burst)),
         "lost_subscribers": mix.subscribers - burst_drained["open"],
         "expected": expected,
         "problems": burst_drained["problems"],
@@ -237,11 +242,16 @@ def measure(rig: Rig, mix: Mix, server: procs.Server, driver: Pipe, log: Any) ->
     }
 
 
+def _failed(outcomes: dict[str, int]) -> int:
+    """Mutations of the stream that committed no movement (each would be an event missing)."""
+    return sum(n for kind, n in outcomes.items() if kind != "AdjustItemStockPayload")
+
+
 def held_burst(rig: Rig, driver: Pipe, pid: int) -> tuple[Any, ...]:
     """BURST events committed while the server is stopped, so that it finds them all waiting."""
     os.kill(pid, signal.SIGSTOP)
     try:
-        burst = rig.writer.ask("burst", count=BURST, concurrency=4)
+        burst = rig.write("burst", count=BURST, concurrency=4)
     finally:
         waited = procs.waited_s(pid)
         resumed = time.time()  # the driver stamps receipts with time.time() too
@@ -317,7 +327,7 @@ def summarize(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         burst_server_waited_pct=_median([r["burst"].get("server_waited_pct") for r in rounds]),
         max_ms=max((r["max_ms"] for r in rounds if r["max_ms"] is not None), default=None),
         peak_rss_mb=max(r["peak_rss_mb"] for r in rounds),
-        errors=sum(r["connect_failed"] + r["missing"] + r["lost_subscribers"] for r in rounds),
+        errors=sum(r["connect_failed"] + r["missing"] + r["lost_subscribers"] + r["writer_failed"] for r in rounds),
         rps=_median([r["burst"]["deliveries_per_s"] for r in rounds]),
     )
     return summary
@@ -358,6 +368,7 @@ def _log_run(log: Any, round_no: int, rounds: int, mix: Mix, kind: str, r: dict[
         f"  burst {burst or 0:7.0f} deliveries/s (srv {r['burst']['server_cpu_pct']:.0f}%"
         f", waited {r['burst']['server_waited_pct']:.0f}%)"
         f"  gen {r['gen_cpu_pct']:.0f}%  missing {r['missing']} lost {r['lost_subscribers']}"
+        f" writer failed {r['writer_failed']}"
         f"  load {r['load_average'][0]:.1f}"
     )
 

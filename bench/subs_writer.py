@@ -8,7 +8,8 @@ stream {rate, seconds, concurrency}: open loop at `rate` mutations/s (a tick tha
 `concurrency` mutations outstanding is skipped and counted); burst {count, concurrency}: that
 many mutations as fast as `concurrency` connections send them. Items are taken round robin, so
 the same item is never in two outstanding mutations and its expected quantity is always known.
-Each answer lists the movement ids committed, which the subscribers must receive.
+Each answer lists the movement ids committed, which the subscribers must receive. A command may
+carry a fresh `token` for this and the following commands.
 """
 
 from __future__ import annotations
@@ -128,6 +129,8 @@ def main() -> int:
         name = command.pop("cmd")
         if name == "exit":
             break
+        if token := command.pop("token", None):
+            writer.headers["Authorization"] = f"Bearer {token}"
         answer = writer.stream(**command) if name == "stream" else writer.burst(**command)
         sys.stdout.write("SUBS_JSON " + orjson.dumps(answer).decode() + "\n")
         sys.stdout.flush()
