@@ -39,7 +39,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench import burst, procs, report, seed
+from bench import burst, procs, report, seed, subs
 from bench.workloads import (
     LOGIN_MUTATION,
     Fixtures,
@@ -794,6 +794,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--count-requests", type=int, default=0, help="sequential requests counted (default: per workload)"
     )
+    parser.add_argument(
+        "--subs-rate", type=float, default=10.0, help="subscriptions: events/s of the steady stream (default 10)"
+    )
     parser.add_argument("--only", default="", help="comma-separated workloads (default: all)")
     parser.add_argument("--reseed", action="store_true", help="rebuild the data set's template database")
     args = parser.parse_args(argv)
@@ -834,8 +837,9 @@ def main(argv: list[str] | None = None) -> int:
         slice_size = len(fixtures.stock_pool) // max(1, cas_runs * per_variant)
         ctx = Context(args, servers, fixtures, monitor, seed.PG_DIR, slice_size)
         meta = metadata(monitor)
+        special = {"burst": burst.run_burst, "subscriptions": subs.run_subscriptions}
         results = {
-            w.name: burst.run_burst(ctx, w, log) if w.name == "burst" else run_workload(ctx, w) for w in workloads
+            w.name: special[w.name](ctx, w, log) if w.name in special else run_workload(ctx, w) for w in workloads
         }
         loop_check = event_loop_check(ctx, workloads)
         meta.update(

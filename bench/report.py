@@ -74,6 +74,99 @@ def _rows(results: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
+SUBS_COLUMNS = [
+    "subscribers",
+    "users",
+    "groups",
+    "events/s",
+    "p50 ms",
+    "p99 ms",
+    "p99 ratio",
+    "burst deliveries/s",
+    "ratio",
+    "burst CPU %",
+    "waited %",
+    "per CPU-s",
+    "ratio ",
+    "KB/idle sub",
+    "stmts/event",
+    "errors",
+    "gen CPU %",
+]
+SUBS_NOTE = (
+    "Pairs are project / broadcast baseline (fresh server per run, 1 worker on the server CPU). "
+    "p50/p99: commit (pg_xact_commit_timestamp) to receipt of every delivery of the steady stream; "
+    "burst: {burst} events committed while the server is stopped (SIGSTOP), deliveries from its "
+    "resumption to the last receipt; burst CPU %: the server's CPU use meanwhile; waited %: the share "
+    "of that time it was runnable but waited for its CPU (other processes on it); per CPU-s: burst "
+    "deliveries per second of the server's own CPU "
+    "time (ratio: project / baseline); KB/idle sub: (RSS with the subscribers idle - RSS without) / "
+    "subscribers; stmts/event: SQL statements of the server under test per event; groups: the hub's "
+    "renderings per event / the baseline's encodings (one per document). Medians over rounds."
+)
+
+
+def _per_cpu_s(summary: dict[str, Any]) -> float | None:
+    """Deliveries per second of the server's own CPU time in the burst: its capacity on a
+    CPU of its own, which the wall-clock rate shows only when nothing else runs there."""
+    us = summary.get("burst_cpu_us_per_delivery")
+    return 1e6 / us if us else None
+
+
+def _subs_rows(workload: dict[str, Any]) -> list[dict[str, str]]:
+    rows = []
+    for label, mix in workload["mixes"].items():
+        a = workload["variants"][f"{label}·project"]["summary"]
+        b = workload["variants"][f"{label}·baseline"]["summary"]
+        rows.append(
+            {
+                "subscribers": label,
+                "users": str(mix["users"]),
+                "groups": f"{mix['groups']} / {mix['documents']}",
+                "events/s": _num(a.get("event_rate")),
+                "p50 ms": _pair(a.get("p50_ms"), b.get("p50_ms")),
+                "p99 ms": _pair(a.get("p99_ms"), b.get("p99_ms")),
+                "p99 ratio": _num(mix.get("p99_ratio"), 2),
+                "burst deliveries/s": _pair(a.get("burst_deliveries_per_s"), b.get("burst_deliveries_per_s"), 0),
+                "ratio": _num(mix.get("burst_ratio"), 2),
+                "burst CPU %": _pair(a.get("burst_server_cpu_pct"), b.get("burst_server_cpu_pct"), 0),
+                "waited %": _pair(a.get("burst_server_waited_pct"), b.get("burst_server_waited_pct"), 0),
+                "per CPU-s": _pair(_per_cpu_s(a), _per_cpu_s(b), 0),
+                "ratio ": _num(_per_cpu_s(a) / _per_cpu_s(b), 2) if _per_cpu_s(a) and _per_cpu_s(b) else "-",
+                "KB/idle sub": _pair(a.get("kb_per_idle_subscriber"), b.get("kb_per_idle_subscriber")),
+                "stmts/event": _pair(a.get("statements_per_event"), b.get("statements_per_event")),
+                "errors": f"{a.get('errors', '-')} / {b.get('errors', '-')}",
+                "gen CPU %": _pair(a.get("gen_cpu_pct"), b.get("gen_cpu_pct"), 0),
+            }
+        )
+    return rows
+
+
+def _subs_targets(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The issue's targets on the deployment case (1 000 STUDENTs of the room), the other
+    mixes reported."""
+    checks = []
+    variants = workload["variants"]
+    main = variants.get("1000·users·project", {}).get("summary", {})
+    checks.append(_at_most("subscriptions: 1 000 subscribers p99 <= 250 ms", main.get("p99_ms"), 250))
+    checks.append(_at_least("subscriptions: >= 15 000 deliveries/s", main.get("burst_deliveries_per_s"), 15_000))
+    shown = (
+        f"{_num(_per_cpu_s(main), 0)} (the burst had {_num(main.get('burst_server_cpu_pct'), 0)}% of a CPU and "
+        f"waited for it {_num(main.get('burst_server_waited_pct'), 0)}% of the time)"
+    )
+    checks.append(_check("subscriptions: deliveries per second of server CPU (reported)", None, None, shown))
+    checks.append(_at_most("subscriptions: <= 100 KB per idle subscriber", main.get("kb_per_idle_subscriber"), 100))
+    for label, mix in workload["mixes"].items():
+        a = variants[f"{label}·project"]["summary"]
+        shown = (
+            f"p99 {_num(a.get('p99_ms'))} ms, {_num(a.get('burst_deliveries_per_s'), 0)} deliveries/s "
+            f"({_num(mix.get('burst_ratio'), 2)}x broadcast), {_num(a.get('kb_per_idle_subscriber'))} KB/idle sub, "
+            f"{mix['groups']} groups"
+        )
+        checks.append(_check(f"subscriptions {label} (reported)", None, None, shown))
+    return checks
+
+
 def _get(results: dict[str, Any], workload: str, label: str, part: str, key: str) -> Any:
     return results.get(workload, {}).get("variants", {}).get(label, {}).get(part, {}).get(key)
 
@@ -166,6 +259,8 @@ def targets(results: dict[str, Any], loop_check: dict[str, Any] | None = None) -
         for name, stats in heavy.items():
             shown = f"{_num(stats['answered_per_s'])}/s answered, p99 {_num(stats['p99_ms'])} ms, {stats['outcomes']}"
             checks.append(_check(f"heavy requests, {name} (reported)", None, None, shown))
+    if "subscriptions" in r and r["subscriptions"].get("mixes"):
+        checks += _subs_targets(r["subscriptions"])
     rss = [
         v["summary"]["peak_rss_mb"]
         for w in r.values()
@@ -209,17 +304,19 @@ def build(
     }
 
 
-def render(document: dict[str, Any]) -> str:
-    rows = document["table"]
-    widths = {c: max(len(c), *(len(row[c]) for row in rows)) if rows else len(c) for c in COLUMNS}
-    numeric = set(COLUMNS[2:])
+def _table(rows: list[dict[str, str]], columns: list[str], numeric: set[str]) -> list[str]:
+    widths = {c: max(len(c), *(len(row[c]) for row in rows)) if rows else len(c) for c in columns}
 
     def line(values: dict[str, str]) -> str:
-        cells = [values[c].rjust(widths[c]) if c in numeric else values[c].ljust(widths[c]) for c in COLUMNS]
+        cells = [values[c].rjust(widths[c]) if c in numeric else values[c].ljust(widths[c]) for c in columns]
         return " | ".join(cells).rstrip()
 
-    out = [line({c: c for c in COLUMNS}), "-+-".join("-" * widths[c] for c in COLUMNS)]
-    out += [line(row) for row in rows]
+    out = [line({c: c for c in columns}), "-+-".join("-" * widths[c] for c in columns)]
+    return out + [line(row) for row in rows]
+
+
+def render(document: dict[str, Any]) -> str:
+    out = _table(document["table"], COLUMNS, set(COLUMNS[2:]))
     out.append(NOTE)
     settings = document["settings"]
     out.append(
@@ -227,6 +324,11 @@ def render(document: dict[str, Any]) -> str:
         f"{settings['concurrency']} connections; server on CPU {settings['server_cpus']}, "
         f"wrk on CPU {settings['generator_cpus']}; 2 workers unpinned."
     )
+    subscriptions = document["workloads"].get("subscriptions")
+    if subscriptions and subscriptions.get("mixes"):
+        out.append("\nsubscriptions: itemStockChanged of one room")
+        out += _table(_subs_rows(subscriptions), SUBS_COLUMNS, set(SUBS_COLUMNS[3:]))
+        out.append(SUBS_NOTE.format(burst=subscriptions["settings"]["burst"]))
     mismatches = [
         f"{name}: {pair}"
         for name, workload in document["workloads"].items()

@@ -6,7 +6,9 @@ is deterministic (fixed seed). The data set is built once into a template databa
 SEED_VERSION and the migration head, and every benchmark run clones a fresh `bench` database from
 it (CREATE DATABASE ... TEMPLATE), so mutations of one run never leak into the next.
 
-`pg_stat_statements` is preloaded so that the harness can count statements per request.
+`pg_stat_statements` is preloaded so that the harness can count statements per request, and
+commit timestamps are tracked (`track_commit_timestamp`) so that it can time subscription events
+from their commit.
 """
 
 from __future__ import annotations
@@ -159,7 +161,8 @@ def template_name() -> str:
 
 
 def start_cluster() -> EmbeddedPostgres:
-    """Start (or reuse) the bench cluster with pg_stat_statements preloaded."""
+    """Start (or reuse) the bench cluster with pg_stat_statements preloaded and commit
+    timestamps tracked."""
     server = EmbeddedPostgres(PG_DIR)
     server.init()
     conf = PG_DIR / "postgresql.conf"
@@ -169,6 +172,11 @@ def start_cluster() -> EmbeddedPostgres:
     server.start()
     if "pg_stat_statements" not in asyncio.run(_show(server.url("postgres"), "shared_preload_libraries")):
         # A cluster left running by an interrupted run, started before the block was added.
+        server.stop()
+        server.start()
+    if asyncio.run(_show(server.url("postgres"), "track_commit_timestamp")) != "on":
+        # The subscriptions workload measures latency from each event's commit time.
+        asyncio.run(_execute(server.url("postgres"), "ALTER SYSTEM SET track_commit_timestamp = on"))
         server.stop()
         server.start()
     asyncio.run(

@@ -29,6 +29,17 @@ LOGIN_MUTATION = (
     "mutation Login($input: LoginInput!) { login(input: $input) { __typename "
     "... on AuthPayload { accessToken } ... on Error { code message } } }"
 )
+# The `subscriptions` workload's two documents: what a mobile app and a room's dashboard watch.
+STOCK_APP = (
+    "subscription Stock($environmentId: ID!) { itemStockChanged(environmentId: $environmentId) { "
+    "item { id name quantity quantityAvailable condition } "
+    "movement { id reason deltaQuantity quantityAfter createdAt } } }"
+)
+STOCK_BOARD = (
+    "subscription StockBoard($environmentId: ID!) { itemStockChanged(environmentId: $environmentId) { "
+    "item { id internalCode quantity quantityDamaged quantityMissing quantityInMaintenance quantityOnLoan "
+    "quantityAvailable updatedAt environment { name } } movement { id reason deltaQuantity createdAt } } }"
+)
 QTY_PLACEHOLDER = 987_654_321  # replaced by __QTY__ after JSON encoding (a number, not a string)
 
 Request = tuple[str, str, str]  # method, path, body ("" for none)
@@ -226,6 +237,13 @@ def all_workloads(list_size: int = 1000) -> list[Workload]:
         Workload(
             "burst",
             "/health/live and me (20/s each) while 40 clients send items(first: 100) { movements(first: 100) }",
+            [],
+            [],
+        ),
+        Workload(
+            "subscriptions",
+            "itemStockChanged of one room: 100 and 1 000 subscribers on one worker over WebSockets, "
+            "fed by adjustItemStock, beside a plain Starlette broadcast of the same JSON",
             [],
             [],
         ),

@@ -61,3 +61,28 @@ async def test_a_stock_movement_reaches_the_subscriber(server: ServerProcess, se
         event = await waiting
     assert event["itemStockChanged"]["item"]["quantity"] == 5
     assert event["itemStockChanged"]["movement"] == {"reason": "RESTOCK", "deltaQuantity": 1, "quantityAfter": 5}
+
+
+async def test_subscriptions_hold_no_database_connection(server_db: Seeded, start_server: StartServer) -> None:
+    """Three times as many subscribers as the worker's pool has connections: a subscription
+    gives its connection back once it is set up (the hub renders each event on a connection of
+    its own), so every subscriber is served and the mutations still get a connection."""
+    server = start_server(server_db.url, DB_POOL_SIZE="2", DB_MAX_OVERFLOW="0")
+    item = await server_db.new_item(quantity=4)
+    watched = request(STOCK, environmentId=gid("Environment", server_db.environment.id))
+    async with contextlib.AsyncExitStack() as stack:
+        sessions = [await stack.enter_async_context(subscriber(server, server_db.supervisor.token)) for _ in range(6)]
+        waiting = [asyncio.ensure_future(next_event(session.subscribe(watched), 60)) for session in sessions]
+        quantity = 4
+        async with httpx.AsyncClient() as http:
+            # A subscription registered after a change gets the next one: change until all have one.
+            while not all(future.done() for future in waiting) and quantity < 64:
+                await asyncio.sleep(0.5)
+                _, answer = await post_graphql(
+                    http, server.graphql_url, ADJUST, adjust_input(gid("InventoryItem", item.id), quantity),
+                    token=server_db.supervisor.token,
+                )  # fmt: skip
+                assert answer["data"]["adjustItemStock"]["__typename"] == "AdjustItemStockPayload"
+                quantity += 1
+        events = await asyncio.gather(*waiting)
+    assert {event["itemStockChanged"]["item"]["id"] for event in events} == {gid("InventoryItem", item.id)}

@@ -169,9 +169,7 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         # nothing from the socket's earlier operations.
         context = self.context.derive(f"{self.context.meta.request_id}-{operation.id}"[:64])
         try:
-            subscription = await subscribe(
-                cast(Schema, self.schema), operation.query, operation.variables, operation.operation_name, context
-            )
+            subscription = await self._subscribe(operation, context)
             if subscription is None:
                 await self._run_once(operation, context)
                 return
@@ -192,6 +190,24 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             raise
         finally:
             await context.db.close()
+
+    async def _subscribe(
+        self, operation: Operation[Context, None], context: Context
+    ) -> Subscription | list[GraphQLError] | None:
+        """The operation's subscription, or why not; None for a query or mutation, which then
+        runs on `context`. Otherwise `context`'s connection goes back to the pool at once: the
+        hub renders each event on a connection of its own, and one held for the life of each
+        subscription left a worker's pool empty after its first 30 subscribers."""
+        runs_here = False
+        try:
+            subscription = await subscribe(
+                cast(Schema, self.schema), operation.query, operation.variables, operation.operation_name, context
+            )
+            runs_here = subscription is None
+            return subscription
+        finally:
+            if not runs_here:
+                await context.db.close()
 
     async def _run_once(self, operation: Operation[Context, None], context: Context) -> None:
         """A query or mutation: strawberry's run_operation, with the operation's own context."""

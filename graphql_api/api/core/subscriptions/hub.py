@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,22 +80,30 @@ def _background(work: Coroutine[Any, Any, None]) -> None:
 
 
 class Member:
-    """One subscriber (an operation on one socket): its queue of messages ready to send."""
+    """One subscriber (an operation on one socket): the messages ready to send it, at most
+    `capacity`. A deque and one waiter rather than an asyncio.Queue: the queue's bookkeeping
+    for many producers and consumers (its counters, its unfinished-task event, a deque of
+    waiters) ran for every message of every subscriber."""
 
     def __init__(self, operation_id: str, capacity: int, close: Close) -> None:
         self.operation_id = operation_id
         self._prefix = '{"id":' + orjson.dumps(operation_id).decode() + ',"type":"next","payload":'
-        self._queue: asyncio.Queue[str] = asyncio.Queue(capacity)
+        self._pending: deque[str] = deque()
+        self._capacity = capacity
+        self._waiter: asyncio.Future[None] | None = None
         self._close = close
         self.behind = False
 
     def offer(self, payload: str) -> None:
         if self.behind:
             return
-        try:
-            self._queue.put_nowait(self._prefix + payload + "}")
-        except asyncio.QueueFull:
+        if len(self._pending) >= self._capacity:
             self.fall_behind()
+            return
+        self._pending.append(self._prefix + payload + "}")
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def fall_behind(self) -> None:
         """Too much is waiting for this subscriber: its socket is closed."""
@@ -104,11 +113,16 @@ class Member:
 
     def queued(self) -> int:
         """Messages rendered for this subscriber and not yet sent."""
-        return self._queue.qsize()
+        return len(self._pending)
 
     async def messages(self) -> AsyncIterator[str]:
+        pending = self._pending
         while True:
-            yield await self._queue.get()
+            if pending:
+                yield pending.popleft()
+            else:
+                self._waiter = asyncio.get_running_loop().create_future()
+                await self._waiter
 
 
 class Group:
