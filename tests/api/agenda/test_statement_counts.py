@@ -3,11 +3,13 @@ fields included; and a kind past the limit is cut to its earliest rows and named
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from graphql_api.db import models
 from graphql_api.services import agenda, maintenance
@@ -119,12 +121,25 @@ async def test_the_same_statements_for_10_and_100_entries_of_each_kind(
 
 
 async def test_a_kind_past_the_limit_keeps_its_earliest_entries(
-    gql: GraphQLClient, world: World, factory: Factory, settings: Settings
+    gql: GraphQLClient, world: World, factory: Factory, settings: Settings, engine: AsyncEngine
 ) -> None:
     await _classes(factory, world, per_weekday=7)  # 31 days x 7 = 217 classes
     start = datetime.now(settings.timezone).date() + timedelta(days=1)
     end = start + timedelta(days=30)
-    data = await gql.data(QUERY, {"from": start.isoformat(), "to": end.isoformat()}, token=world.instructor)
+    limits: list[Any] = []
+
+    def limit_of(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            found = re.search(r"LIMIT \$(\d+)::INTEGER\s*$", statement)
+            limits.append(parameters[int(found.group(1)) - 1] if found else None)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", limit_of)
+    try:
+        data = await gql.data(QUERY, {"from": start.isoformat(), "to": end.isoformat()}, token=world.instructor)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", limit_of)
+    # The database sends at most one row past the limit of each kind, never the whole kind.
+    assert limits == [agenda.LIMIT + 1] * 5
     entries = data["myAgenda"]["entries"]
     assert data["myAgenda"]["truncated"] == ["CLASS"]
     assert len(entries) == agenda.LIMIT
