@@ -157,3 +157,11 @@ async def test_anonymous_callers_get_nothing(gql: GraphQLClient) -> None:
     result = await gql.execute(AGENDA, {"from": "2031-03-03", "to": "2031-03-04"})
     assert result["data"] is None
     assert error_codes(result) == ["UNAUTHENTICATED"]
+
+
+async def test_the_query_cost_counts_every_entry_the_list_may_hold(gql: GraphQLClient, world: World) -> None:
+    """At most 200 entries of each of the 5 kinds: 1000, and pages nested under them multiply."""
+    query = """{ myAgenda(from: "2031-03-03", to: "2031-03-04") { entries {
+      ... on AgendaCheckReview { check { records(first: 10) { totalCount } } } } } }"""
+    result = await gql.execute(query, token=world.instructor)
+    assert result["extensions"]["cost"]["estimated"] == 1000 + 1000 * 10
