@@ -19,7 +19,7 @@ from graphql_api.i18n import CATALOGUE, LANGUAGES, negotiate, translate
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1] / "graphql_api"
 # GraphQL-only enums: no stored value behind them.
-API_ONLY = {"SortDirection", "ClassCheckStatus"}
+API_ONLY = {"SortDirection", "ClassCheckStatus", "AgendaEntryKind", "AgendaLoanAction"}
 KEY_LITERAL = re.compile(r"""(?<![\w.])["']((?:field|error)\.[a-z0-9_]+)["']""")
 
 

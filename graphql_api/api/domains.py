@@ -19,6 +19,7 @@ PACKAGES = (
     "maintenance",
     "loans",
     "checks",
+    "agenda",
 )
 
 DOMAINS: tuple[Domain, ...] = tuple(importlib.import_module(f"graphql_api.api.{name}").DOMAIN for name in PACKAGES)

@@ -14,7 +14,7 @@ import uuid
 from datetime import date, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,6 +54,26 @@ def mine_on(principal: Principal, day: date) -> Select[Any]:
     if principal.role is Role.INSTRUCTOR:
         stmt = stmt.where(Schedule.instructor_id == scope.caller(principal))
     return stmt.order_by(Schedule.start_time, Schedule.id)
+
+
+def taken_part_in(principal: Principal) -> Select[Any]:
+    """The slots the caller takes part in: an instructor's own classes, the classes of a
+    student's home room (they do its student stage); nobody else attends a class."""
+    if principal.role is Role.INSTRUCTOR:
+        return visible_schedules(principal).where(Schedule.instructor_id == scope.caller(principal))
+    if principal.role is Role.STUDENT:
+        return visible_schedules(principal)
+    return visible_schedules(principal).where(false())
+
+
+def held_on(day: ColumnElement[date]) -> ColumnElement[bool]:
+    """`on_date` for a day computed in SQL (a series of days joined to the slots)."""
+    return and_(
+        Schedule.is_active.is_(True),
+        Schedule.weekday == extract("isodow", day),
+        Schedule.valid_from <= day,
+        Schedule.valid_until >= day,
+    )
 
 
 def _valid_on(day: date) -> ColumnElement[bool]:

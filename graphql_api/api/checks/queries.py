@@ -31,6 +31,11 @@ class ClassCheckStatus(enum.Enum):
     APPROVED = strawberry.enum_value("APPROVED", description="Approved.")
 
 
+def class_check_status(check: Any | None) -> ClassCheckStatus:
+    """How a class's check of a day stands, given that check (None: there is none)."""
+    return ClassCheckStatus.NOT_STARTED if check is None else ClassCheckStatus[check.status.name]
+
+
 @strawberry.type(description="One class of a room on a day, and its check if there is one.")
 class ClassCheck:
     schedule: Schedule = strawberry.field(description="The class.")
@@ -80,7 +85,7 @@ class CheckQuery:
         return [
             ClassCheck(
                 schedule=Schedule.from_model(slot),
-                status=ClassCheckStatus[check.status.name] if check is not None else ClassCheckStatus.NOT_STARTED,
+                status=class_check_status(check),
                 check=InventoryCheck.from_model(check) if check is not None else None,
             )
             for slot, check in rows

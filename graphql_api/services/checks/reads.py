@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, literal, not_, or_, select, tuple_
+from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, false, func, literal, not_, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from graphql_api.auth.scope import Principal, environment_filter
 from graphql_api.db.models import CheckItem, CheckReview, CheckStatus, InventoryCheck, Role, Schedule
 from graphql_api.services.filtering import AnyOf, Bound, Custom, Filters, OrderField, Ordering
-from graphql_api.services.schedules import on_date, visible_schedules
+from graphql_api.services.schedules import held_on, on_date, visible_schedules
 
 
 def check_rule(principal: Principal) -> ColumnElement[bool]:
@@ -131,6 +131,22 @@ def day_of_room(principal: Principal, environment_id: uuid.UUID, day: date) -> S
         .where(Schedule.environment_id == environment_id, on_date(day))
         .order_by(Schedule.start_time, Schedule.id)
         .limit(100)
+    )
+
+
+def classes_between(principal: Principal, slots: Select[Any], start: date, end: date) -> Select[Any]:
+    """Rows (slot, day, check or None): each of `slots` on each day from `start` to `end` it
+    takes place, with its check of that day if the caller may see it; by day, then time."""
+    offsets = func.generate_series(0, (end - start).days).table_valued("n").render_derived(name="days")
+    day = (cast(literal(start), Date) + offsets.c.n).label("day")
+    return (
+        slots.add_columns(day, InventoryCheck)
+        .join(offsets, held_on(day))
+        .outerjoin(
+            InventoryCheck,
+            and_(InventoryCheck.schedule_id == Schedule.id, InventoryCheck.check_date == day, check_rule(principal)),
+        )
+        .order_by(day, Schedule.start_time, Schedule.id)
     )
 
 

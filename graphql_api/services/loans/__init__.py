@@ -7,6 +7,7 @@
 * `reservations`: units held by date; the approval rule and `itemAvailability`.
 * `overdue`: the periodic job.
 * `visibility`: who sees which loans; the lists' filters and orderings.
+* `duties`: what each loan asks of the caller next (the agenda).
 
 Stock moves only through the ledger (`graphql_api.services.ledger`): delivery writes LOAN_OUT
 (units into the on-loan bucket), a return LOAN_RETURN (off loan, damaged and missing units into
@@ -14,6 +15,7 @@ their buckets). A loan of an unregistered item has no stock: nothing is reserved
 """
 
 from graphql_api.services.loans.calendar import Calendar
+from graphql_api.services.loans.duties import Duty, duties
 from graphql_api.services.loans.messages import LOAN_CHANGED
 from graphql_api.services.loans.operations import (
     ReturnCounts,
@@ -56,12 +58,14 @@ __all__ = [
     "TRANSITIONS",
     "Availability",
     "Calendar",
+    "Duty",
     "LoanRequest",
     "ReturnCounts",
     "approve_loan",
     "cancel_loan",
     "create_loan",
     "deliver_loan",
+    "duties",
     "item_availability",
     "mark_overdue",
     "own_loans",

@@ -62,6 +62,12 @@ def visible_plans(principal: Principal) -> Select[Any]:
     )
 
 
+def plans_with_due_date(principal: Principal) -> Select[Any]:
+    """The active plans with a next due date, among those the caller manages: the work the
+    caller has to have done (callers narrow by `next_due_date`)."""
+    return visible_plans(principal).where(P.active.is_(True), P.next_due_date.is_not(None))
+
+
 PLAN_FILTERS = Filters(
     "MaintenancePlan",
     "Filters for maintenance plans; all given conditions must hold.",

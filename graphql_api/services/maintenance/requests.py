@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from graphql_api.auth import scope
 from graphql_api.auth.scope import Principal, environment_filter
 from graphql_api.db.models import (
     Environment,
@@ -36,6 +37,14 @@ OPEN_STATUSES = (MaintenanceStatus.PENDING, MaintenanceStatus.ASSIGNED, Maintena
 def visible_requests(principal: Principal) -> Select[Any]:
     """Requests of the environments in the caller's scope (item or room requests alike)."""
     return select(MaintenanceRequest).where(environment_filter(principal, MaintenanceRequest.environment_id))
+
+
+def assigned_to_caller(principal: Principal) -> Select[Any]:
+    """The open requests assigned to the caller: theirs to start or complete."""
+    return visible_requests(principal).where(
+        MaintenanceRequest.assignee_id == scope.caller(principal),
+        MaintenanceRequest.status.in_((MaintenanceStatus.ASSIGNED, MaintenanceStatus.IN_PROGRESS)),
+    )
 
 
 REQUEST_FILTERS = Filters(

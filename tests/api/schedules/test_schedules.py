@@ -4,6 +4,7 @@ concurrent creations), the scope a slot gives its instructor, and the reads."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from graphql_api.db import models
+from graphql_api.services import schedules
 from graphql_api.settings import Settings
 from tests.conftest import Actor, Factory, GraphQLClient, World, error_codes, gid
 
@@ -350,3 +352,26 @@ async def test_a_page_of_slots_with_room_and_instructor_is_a_fixed_number_of_sta
         assert data["schedules"]["totalCount"] == total
         counts.append(counted.value)
     assert counts == [SCHEDULES_STATEMENTS, SCHEDULES_STATEMENTS]
+
+
+async def test_the_classes_a_person_takes_part_in(
+    db: async_sessionmaker[AsyncSession], world: World, factory: Factory
+) -> None:
+    """An instructor's own slots; a student's home room's; nobody else attends a class."""
+    w = world
+    other = await factory.user(models.Role.INSTRUCTOR, w.a1)
+    own = await factory.schedule(w.a1, w.instructor, start_time=time(8), end_time=time(9))
+    others = await factory.schedule(w.a1, other, start_time=time(9), end_time=time(10))
+    elsewhere = await factory.schedule(w.a2, w.instructor)
+    in_b = await factory.schedule(w.b1, await factory.user(models.Role.INSTRUCTOR, w.b1))
+
+    async def slots(actor: Any) -> set[uuid.UUID]:
+        async with db() as session:
+            return {slot.id for slot in (await session.scalars(schedules.taken_part_in(actor.principal))).all()}
+
+    assert await slots(w.instructor) == {own.id, elsewhere.id}
+    assert await slots(other) == {others.id}
+    assert await slots(w.student) == {own.id, others.id}
+    assert await slots(w.student_b) == {in_b.id}
+    for nobody in (w.supervisor, w.admin, w.admin_general):
+        assert await slots(nobody) == set()
