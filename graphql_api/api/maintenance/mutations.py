@@ -62,15 +62,19 @@ class StartMaintenanceRequestInput:
     id: strawberry.ID = ref("MaintenanceRequest", description="The request (ASSIGNED).")
 
 
-@strawberry.input(description="Finish the work of a request: its history record and the units that come back damaged.")
-class CompleteMaintenanceRequestInput:
-    id: strawberry.ID = ref("MaintenanceRequest", description="The request (IN_PROGRESS).")
+@strawberry.input(description="The work done, as a history record gives it.")
+class WorkDone:
     maintenance_type: MaintenanceType = strawberry.field(description="Kind of work done.")
     description: str = strawberry.field(description="What was done (max 5000).")
     cost: Decimal | None = strawberry.field(default=None, description="What it cost (>= 0, two decimals at most).")
     parts: str | None = strawberry.field(default=None, description="Parts replaced (max 2000).")
     performed_on: date | None = strawberry.field(default=None, description="When it was done (default: today).")
     next_date: date | None = strawberry.field(default=None, description="Next maintenance, after performedOn.")
+
+
+@strawberry.input(description="Finish the work of a request: its history record and the units that come back damaged.")
+class CompleteMaintenanceRequestInput(WorkDone):
+    id: strawberry.ID = ref("MaintenanceRequest", description="The request (IN_PROGRESS).")
     returned_damaged: int = strawberry.field(
         default=0, description="Units that come back damaged (0..units); the rest are available again."
     )
@@ -83,14 +87,8 @@ class CancelMaintenanceRequestInput:
 
 
 @strawberry.input(description="A manual history entry for work done on an item outside a request.")
-class AddMaintenanceRecordInput:
+class AddMaintenanceRecordInput(WorkDone):
     item_id: strawberry.ID = ref("InventoryItem", description="The item.")
-    maintenance_type: MaintenanceType = strawberry.field(description="Kind of work done.")
-    description: str = strawberry.field(description="What was done (max 5000).")
-    cost: Decimal | None = strawberry.field(default=None, description="What it cost (>= 0, two decimals at most).")
-    parts: str | None = strawberry.field(default=None, description="Parts replaced (max 2000).")
-    performed_on: date | None = strawberry.field(default=None, description="When it was done (default: today).")
-    next_date: date | None = strawberry.field(default=None, description="Next maintenance, after performedOn.")
 
 
 @strawberry.input(description="Create or replace an item's maintenance plan: everyDays or onDate, one of the two.")
