@@ -69,7 +69,7 @@ def create_app(settings: Settings, *, database_url: str | None = None, **engine_
     view.hub = hub = Hub(
         schema=schema, engine=engine, sessionmaker=sessionmaker, settings=settings, revoke_topic=events.SESSIONS_REVOKED
     )
-    listener = OutboxListener(driver_dsn(url), hub.dispatch, poll_seconds=settings.outbox_poll_seconds)
+    listener = OutboxListener(driver_dsn(url), hub.dispatch, poll_seconds=settings.outbox_poll_seconds, idle=hub.idle)
     scheduler = Scheduler(sessionmaker, settings, JOBS)
 
     async def live(_: Request) -> Response:

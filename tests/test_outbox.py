@@ -215,3 +215,31 @@ async def test_a_listener_started_after_events_hands_on_only_new_ones(db: Sessio
     assert received.topics() == ["new"]
     async with db() as session:
         assert await session.scalar(select(func.count()).select_from(models.OutboxEvent)) == 2
+
+
+async def test_an_idle_worker_moves_on_without_reading_and_hands_on_what_follows(
+    database_url: str, db: Sessions
+) -> None:
+    # With nobody to hand events to, a NOTIFY only moves the last id on: the events committed
+    # meanwhile are never read (a read would have handed them on); once somebody is there, the
+    # next event is handed on, and only it.
+    received, idle = Received(), [False]
+    outbox = OutboxListener(driver_dsn(database_url), received.deliver, poll_seconds=60, idle=lambda: idle[0])
+    await outbox.start()
+    try:
+        await publish_and_commit(db, "watched.1")
+        await received.until(lambda: "watched.1" in received.topics())
+        idle[0] = True
+        seen = outbox.last_id
+        assert seen is not None
+        await publish_and_commit(db, "unwatched.1", "unwatched.2")
+        await publish_and_commit(db, "unwatched.3")
+        async with asyncio.timeout(WAIT):
+            while outbox.last_id is None or outbox.last_id < seen + 3:
+                await asyncio.sleep(0.05)
+        idle[0] = False
+        await publish_and_commit(db, "watched.2")
+        await received.until(lambda: "watched.2" in received.topics())
+        assert received.topics() == ["watched.1", "watched.2"]
+    finally:
+        await outbox.stop()

@@ -215,6 +215,11 @@ class Hub:
     def sockets(self) -> int:
         return sum(len(sockets) for sockets in self._sockets.values())
 
+    def idle(self) -> bool:
+        """Nobody on this worker waits for events: no open socket (revocations close sockets)
+        and no subscriber."""
+        return not self._sockets and not any(self._groups.values())
+
     # ---- subscribers --------------------------------------------------------------------
 
     def join(self, subscription: Subscription, member: Member) -> Group:
