@@ -212,3 +212,27 @@ def in_scope_of(type_name: str, slot: str, prepare: Prepare | None = None, **val
         return {slot: gid(type_name, object_id), **values}
 
     return build
+
+
+def on_own_object(
+    type_name: str,
+    success: str,
+    access: Access,
+    *,
+    attack: Mapping[str, Any] | None = None,
+    prepare: Prepare | None = None,
+    extra_slots: Mapping[str, str] | None = None,
+    **values: Any,
+) -> MutationCase:
+    """The common case: a mutation on one object named by `id`; another world's looks missing,
+    and the caller acts on its own object of `type_name` (see `in_scope_of`)."""
+    return MutationCase(
+        access=access,
+        target=type_name,
+        slot="id",
+        extra_slots=extra_slots or {},
+        attack=with_target("id", **(attack or {})),
+        out_of_scope=NOT_FOUND,
+        in_scope=in_scope_of(type_name, "id", prepare, **values),
+        success=success,
+    )

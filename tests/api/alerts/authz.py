@@ -13,16 +13,14 @@ from graphql_api.db import models
 from graphql_api.services import alerts
 from tests.authz import (
     AUTHENTICATED,
-    NOT_FOUND,
     DomainCases,
     MutationCase,
     NodeCases,
     Outcome,
     Scene,
     Table,
-    in_scope_of,
+    on_own_object,
     static,
-    with_target,
 )
 from tests.conftest import gid
 
@@ -87,15 +85,7 @@ ALERT = NodeCases(
 
 def _transition(source: models.AlertStatus) -> MutationCase:
     """resolveAlert / reopenAlert, given an alert put in the state it leaves first."""
-    return MutationCase(
-        access=READERS,
-        target="SystemAlert",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("SystemAlert", "id", prepare=_status(source)),
-        success="AlertPayload",
-    )
+    return on_own_object("SystemAlert", "AlertPayload", READERS, prepare=_status(source))
 
 
 MUTATIONS = {

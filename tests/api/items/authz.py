@@ -23,6 +23,7 @@ from tests.authz import (
     Scene,
     Table,
     in_scope_of,
+    on_own_object,
     unique,
     with_target,
 )
@@ -80,24 +81,10 @@ MUTATIONS = {
         )(s, c, t),
         success="ItemPayload",
     ),
-    "updateItem": MutationCase(
-        access=ITEM_MANAGERS,
-        target="InventoryItem",
-        slot="id",
-        attack=with_target("id", name="Hijacked"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("InventoryItem", "id", name="Renamed"),
-        success="ItemPayload",
+    "updateItem": on_own_object(
+        "InventoryItem", "ItemPayload", ITEM_MANAGERS, attack={"name": "Hijacked"}, name="Renamed"
     ),
-    "retireItem": MutationCase(
-        access=ITEM_MANAGERS,
-        target="InventoryItem",
-        slot="id",
-        attack=with_target("id", note="gone"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("InventoryItem", "id", note="old"),
-        success="ItemPayload",
-    ),
+    "retireItem": on_own_object("InventoryItem", "ItemPayload", ITEM_MANAGERS, attack={"note": "gone"}, note="old"),
     "adjustItemStock": MutationCase(
         access=ITEM_MANAGERS,
         target="InventoryItem",

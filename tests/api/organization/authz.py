@@ -14,7 +14,6 @@ from graphql_api.services import organization
 from tests.authz import (
     AG_ONLY,
     AUTHENTICATED,
-    NOT_FOUND,
     DomainCases,
     MutationCase,
     Nested,
@@ -24,6 +23,7 @@ from tests.authz import (
     Scene,
     Table,
     in_scope_of,
+    on_own_object,
     static,
     unique,
     with_target,
@@ -76,33 +76,9 @@ CENTER_MUTATIONS = {
         in_scope=lambda s, c, t: static({"name": "New", "code": unique("NC"), "location": "X"})(s, c, t),
         success="CenterPayload",
     ),
-    "updateCenter": MutationCase(
-        access=AG_ONLY,
-        target="Center",
-        slot="id",
-        attack=with_target("id", name="Hijacked"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Center", "id", name="Renamed"),
-        success="CenterPayload",
-    ),
-    "deactivateCenter": MutationCase(
-        access=AG_ONLY,
-        target="Center",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Center", "id"),
-        success="CenterPayload",
-    ),
-    "activateCenter": MutationCase(
-        access=AG_ONLY,
-        target="Center",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Center", "id", prepare=_deactivated_center),
-        success="CenterPayload",
-    ),
+    "updateCenter": on_own_object("Center", "CenterPayload", AG_ONLY, attack={"name": "Hijacked"}, name="Renamed"),
+    "deactivateCenter": on_own_object("Center", "CenterPayload", AG_ONLY),
+    "activateCenter": on_own_object("Center", "CenterPayload", AG_ONLY, prepare=_deactivated_center),
 }
 ENVIRONMENT_MUTATIONS = {
     "createEnvironment": MutationCase(
@@ -116,33 +92,17 @@ ENVIRONMENT_MUTATIONS = {
         ),
         success="EnvironmentPayload",
     ),
-    "updateEnvironment": MutationCase(
-        access=AG_ONLY,
-        target="Environment",
-        slot="id",
+    "updateEnvironment": on_own_object(
+        "Environment",
+        "EnvironmentPayload",
+        AG_ONLY,
+        attack={"name": "Hijacked"},
         extra_slots={"centerId": "Center"},
-        attack=with_target("id", name="Hijacked"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Environment", "id", name="Renamed"),
-        success="EnvironmentPayload",
+        name="Renamed",
     ),
-    "deactivateEnvironment": MutationCase(
-        access=AG_ONLY,
-        target="Environment",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Environment", "id"),
-        success="EnvironmentPayload",
-    ),
-    "activateEnvironment": MutationCase(
-        access=AG_ONLY,
-        target="Environment",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Environment", "id", prepare=_deactivated_environment),
-        success="EnvironmentPayload",
+    "deactivateEnvironment": on_own_object("Environment", "EnvironmentPayload", AG_ONLY),
+    "activateEnvironment": on_own_object(
+        "Environment", "EnvironmentPayload", AG_ONLY, prepare=_deactivated_environment
     ),
 }
 

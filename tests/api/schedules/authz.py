@@ -25,6 +25,7 @@ from tests.authz import (
     Scene,
     Table,
     in_scope_of,
+    on_own_object,
     unique,
     with_target,
 )
@@ -148,24 +149,8 @@ MUTATIONS = {
         in_scope=lambda s, c, t: in_scope_of("Schedule", "id", topic=unique("Renamed"))(s, c, t),
         success="SchedulePayload",
     ),
-    "deactivateSchedule": MutationCase(
-        access=MANAGERS,
-        target="Schedule",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Schedule", "id", prepare=_active),
-        success="SchedulePayload",
-    ),
-    "activateSchedule": MutationCase(
-        access=MANAGERS,
-        target="Schedule",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("Schedule", "id", prepare=_inactive),
-        success="SchedulePayload",
-    ),
+    "deactivateSchedule": on_own_object("Schedule", "SchedulePayload", MANAGERS, prepare=_active),
+    "activateSchedule": on_own_object("Schedule", "SchedulePayload", MANAGERS, prepare=_inactive),
 }
 
 NESTED_QUERY = """

@@ -13,7 +13,6 @@ from graphql_api.db import models
 from graphql_api.services import users
 from tests.authz import (
     AG_ONLY,
-    NOT_FOUND,
     DomainCases,
     MutationCase,
     Nested,
@@ -23,6 +22,7 @@ from tests.authz import (
     Scene,
     Table,
     in_scope_of,
+    on_own_object,
     with_target,
 )
 from tests.conftest import PASSWORD
@@ -79,34 +79,16 @@ MUTATIONS = {
         in_scope=lambda s, c, t: in_scope_of("Environment", "environmentId", **_user_fields())(s, c, t),
         success="UserPayload",
     ),
-    "updateUser": MutationCase(
-        access=AG_ONLY,
-        target="User",
-        slot="id",
+    "updateUser": on_own_object(
+        "User",
+        "UserPayload",
+        AG_ONLY,
+        attack={"firstName": "Hijacked"},
         extra_slots={"environmentId": "Environment"},
-        attack=with_target("id", firstName="Hijacked"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("User", "id", firstName="Renamed"),
-        success="UserPayload",
+        firstName="Renamed",
     ),
-    "deactivateUser": MutationCase(
-        access=AG_ONLY,
-        target="User",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("User", "id"),
-        success="UserPayload",
-    ),
-    "activateUser": MutationCase(
-        access=AG_ONLY,
-        target="User",
-        slot="id",
-        attack=with_target("id"),
-        out_of_scope=NOT_FOUND,
-        in_scope=in_scope_of("User", "id", prepare=_deactivated),
-        success="UserPayload",
-    ),
+    "deactivateUser": on_own_object("User", "UserPayload", AG_ONLY),
+    "activateUser": on_own_object("User", "UserPayload", AG_ONLY, prepare=_deactivated),
 }
 
 # From the caller's home up to its center and back down to the center's rooms.
